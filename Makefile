@@ -1,0 +1,48 @@
+# hotline — common tasks. `make test` is what CI runs (through .ci/run).
+GO        ?= go
+FUZZTIME  ?= 10s
+PKGS      := ./...
+
+.PHONY: deps run test check vet fmt-check unit fuzz bench bench-load prompts build
+
+## run: the built-in demo (SIP 127.0.0.1:5060 udp+tcp, HTTP 127.0.0.1:8080, SQLite under ./data)
+run:
+	$(GO) run ./cmd/hotline serve
+
+build:
+	$(GO) build -o bin/hotline ./cmd/hotline
+
+## test: everything CI checks: formatting, vet, the race-enabled suite, short fuzz runs
+test: deps fmt-check vet unit fuzz
+
+## deps: install SIPp, baresip and PostgreSQL from Debian when missing
+deps:
+	bash .ci/deps
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+unit:
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+## fuzz: every Fuzz target for $(FUZZTIME), seeded from its checked-in corpus
+fuzz:
+	@set -e; for f in $$(git grep -l '^func Fuzz' -- '*_test.go'); do \
+	  dir=./$$(dirname $$f); \
+	  for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/^func //'); do \
+	    echo "fuzz $$dir $$t"; \
+	    $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$dir; \
+	  done; \
+	done
+
+## bench: micro-benchmarks (media hot path, IVR, store)
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
+
+## prompts: regenerate the demo prompts (espeak-ng, sox) and hold music
+prompts:
+	sh internal/demo/gen/prompts.sh
+	$(GO) generate ./internal/demo

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hotline/hotline/internal/config"
+	"github.com/hotline/hotline/internal/httpapi"
+	"github.com/hotline/hotline/internal/media"
+	"github.com/hotline/hotline/internal/metrics"
+	"github.com/hotline/hotline/internal/store"
+	"github.com/hotline/hotline/internal/switchboard"
+	"github.com/hotline/hotline/sip"
+)
+
+func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	var o overrides
+	o.register(fl, true)
+	if err := fl.Parse(args); err != nil {
+		return usageError{err}
+	}
+	cfg, fsys, err := loadConfig(o)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+	n, err := startNode(ctx, cfg, fsys, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "hotline %s: SIP on %s (udp, tcp), HTTP on http://%s\n", version, n.SIPAddr(), n.HTTPAddr())
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-hup:
+			n.reload(cfg, fsys)
+		case <-ctx.Done():
+			log.Info("stopping: draining calls", "drain_timeout", cfg.Shutdown.DrainTimeout)
+			return n.Shutdown(context.Background())
+		}
+	}
+}
+
+// node is one running hotline: everything serve starts, in the order it stops.
+type node struct {
+	cfg    config.Config
+	log    *slog.Logger
+	store  store.Store
+	writer *store.Writer
+	board  *switchboard.Switchboard
+	sip    *sip.Server
+	http   *http.Server
+	httpLn net.Listener
+
+	wg       sync.WaitGroup // the HTTP server and the store gauge
+	stopOnce sync.Once
+	stopErr  error
+	done     chan struct{}
+}
+
+// startNode opens the store, loads the flows and prompts, and starts SIP and
+// HTTP. On error everything already started is stopped again.
+func startNode(ctx context.Context, cfg config.Config, fsys fs.FS, log *slog.Logger) (*node, error) {
+	n := &node{cfg: cfg, log: log, done: make(chan struct{})}
+	if err := n.start(ctx, fsys); err != nil {
+		_ = n.Shutdown(context.Background())
+		return nil, err
+	}
+	return n, nil
+}
+
+// start brings the parts up in dependency order; Shutdown stops whatever started.
+func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
+	cfg, log := n.cfg, n.log
+	m := metrics.New()
+
+	assets, _, err := loadAssets(cfg, fsys)
+	if err != nil {
+		return err
+	}
+	if n.store, err = store.Open(ctx, cfg.Store, log); err != nil {
+		return err
+	}
+	if err = n.store.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	n.writer = store.NewWriter(n.store, store.WriterConfig{Logger: log})
+	n.board = switchboard.New(assets, switchboard.Options{
+		Recorder: n.writer, Metrics: m.Calls, MediaObserver: m.RTP, Logger: log,
+	})
+
+	lo, hi, _ := config.ParsePortRange(cfg.RTP.Ports)
+	ports, err := media.NewPorts(media.PortsConfig{
+		IP: netip.MustParseAddr(cfg.RTP.IP), Lo: lo, Hi: hi, Quarantine: cfg.RTP.Quarantine,
+	})
+	if err != nil {
+		return err
+	}
+	srv, err := sip.NewServer(cfg.SIP, n.board, sip.Options{
+		Logger: log, Ports: ports, MediaTimeout: cfg.RTP.MediaTimeout,
+		MediaObserver: m.RTP, Observer: m.SIP,
+	})
+	if err != nil {
+		return err
+	}
+	if err = srv.Start(ctx); err != nil {
+		return fmt.Errorf("sip: %w", err)
+	}
+	n.sip = srv
+
+	api := httpapi.New(httpapi.Options{
+		Calls:   n.store,
+		Ready:   n.ready,
+		Metrics: promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}),
+		Logger:  log,
+	})
+	if n.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
+	n.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	n.wg.Add(2)
+	go func() {
+		defer n.wg.Done()
+		if err := n.http.Serve(n.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer n.wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				m.Store.SetPending(n.writer.Pending())
+			case <-n.done:
+				return
+			}
+		}
+	}()
+	log.Info("hotline started", "sip", n.sip.Addr(), "http", n.httpLn.Addr(), "rtp_ports", cfg.RTP.Ports,
+		"flows", len(cfg.Flows), "languages", cfg.Prompts.Languages)
+	return nil
+}
+
+// SIPAddr is where SIP listens (the real port when the config said 0).
+func (n *node) SIPAddr() netip.AddrPort { return n.sip.Addr() }
+
+// HTTPAddr is where the HTTP API listens.
+func (n *node) HTTPAddr() string { return n.httpLn.Addr().String() }
+
+// ready is /readyz: SIP is listening and the store answers.
+func (n *node) ready(ctx context.Context) error {
+	if n.sip == nil {
+		return errors.New("sip is not listening")
+	}
+	if err := n.store.Ping(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// reload loads flows and prompts again (SIGHUP). A bad flow keeps the old set.
+func (n *node) reload(cfg config.Config, fsys fs.FS) {
+	assets, _, err := loadAssets(cfg, fsys)
+	if err != nil {
+		n.log.Error("reload failed; keeping the running flows", "err", err)
+		return
+	}
+	n.board.Reload(assets)
+	n.log.Info("flows and prompts reloaded")
+}
+
+// Shutdown drains: new INVITEs get 503, live calls run on up to the drain
+// timeout and are then hung up with BYE; then HTTP stops, every pending record
+// is written, and the store closes. It is idempotent.
+func (n *node) Shutdown(ctx context.Context) error {
+	n.stopOnce.Do(func() {
+		close(n.done)
+		var errs []error
+		if n.sip != nil {
+			n.sip.Drain()
+			n.waitCalls(ctx, n.cfg.Shutdown.DrainTimeout)
+			byeCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			errs = append(errs, n.sip.Close(byeCtx))
+			cancel()
+		}
+		if n.http != nil {
+			hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			errs = append(errs, n.http.Shutdown(hctx))
+			cancel()
+		} else if n.httpLn != nil {
+			errs = append(errs, n.httpLn.Close())
+		}
+		n.wg.Wait()
+		if n.writer != nil {
+			wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			errs = append(errs, n.writer.Close(wctx))
+			cancel()
+		}
+		if n.store != nil {
+			errs = append(errs, n.store.Close())
+		}
+		n.stopErr = errors.Join(errs...)
+		n.log.Info("hotline stopped")
+	})
+	return n.stopErr
+}
+
+// waitCalls waits until no call is live or the drain timeout passes.
+func (n *node) waitCalls(ctx context.Context, limit time.Duration) {
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for n.sip.ActiveCalls() > 0 {
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			n.log.Warn("drain timeout: hanging up the calls still live", "calls", n.sip.ActiveCalls())
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}

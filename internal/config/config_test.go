@@ -1,0 +1,83 @@
+package config
+
+import (
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hotline/hotline/internal/demo"
+)
+
+func load(t *testing.T, yaml string) (Config, error) {
+	t.Helper()
+	return Load(fstest.MapFS{"hotline.yaml": {Data: []byte(yaml)}}, "hotline.yaml")
+}
+
+const minimal = `
+flows:
+  demo: flows/demo.yaml
+`
+
+func TestDemoConfigLoads(t *testing.T) {
+	cfg, err := Load(demo.FS(), "config.yaml")
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:5060", cfg.SIP.Addr)
+	require.Equal(t, "127.0.0.1:8080", cfg.HTTP.Addr)
+	require.Equal(t, []string{"en", "ru"}, cfg.Prompts.Languages)
+	require.Equal(t, "flows/demo.yaml", cfg.Flows["demo"])
+	require.Equal(t, 32*time.Second, cfg.SIP.AckTimeout)
+}
+
+func TestFileOverridesDefaults(t *testing.T) {
+	cfg, err := load(t, minimal+`
+rtp:
+  media_timeout: 5s
+http:
+  addr: 127.0.0.1:9999
+`)
+	require.NoError(t, err)
+	require.Equal(t, 5*time.Second, cfg.RTP.MediaTimeout)
+	require.Equal(t, "127.0.0.1:9999", cfg.HTTP.Addr)
+	require.Equal(t, "10000-20000", cfg.RTP.Ports, "unset keys keep their defaults")
+}
+
+func TestErrorsNameFileAndLine(t *testing.T) {
+	for name, tc := range map[string]struct{ yaml, want string }{
+		"unknown key": {minimal + "\nrtp:\n  portz: 1-2\n", "hotline.yaml:6: field portz not found"},
+		"wrong type":  {minimal + "\nsip:\n  max_calls: lots\n", "hotline.yaml:6: cannot unmarshal"},
+		"syntax":      {"flows: [\n", "hotline.yaml:"},
+		"bad ports":   {minimal + "\nrtp:\n  ports: 20000-10000\n", `hotline.yaml:6: rtp.ports: "20000-10000" is not a port range`},
+		"bad cidr": {minimal + "\nsip:\n  trunks:\n    - name: t\n      flow: demo\n      allow: [10.0.0/8]\n",
+			"hotline.yaml:9: sip.trunks.0.allow"},
+		"unknown flow": {minimal + "\nsip:\n  trunks:\n    - name: t\n      flow: nope\n",
+			`hotline.yaml:8: sip.trunks.0.flow: flow "nope" is not listed under flows`},
+		"no flows":      {"http:\n  addr: 127.0.0.1:1\n", "hotline.yaml:1: flows: name at least one IVR flow file"},
+		"bad language":  {minimal + "\nprompts:\n  languages: [English]\n  default_language: English\n", "hotline.yaml:6: prompts.languages.0"},
+		"bad log level": {minimal + "\nlog:\n  level: loud\n", `hotline.yaml:6: log.level: "loud" is not one of`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := load(t, tc.yaml)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestEveryProblemIsReported(t *testing.T) {
+	_, err := load(t, minimal+"\nhttp:\n  addr: nowhere\nrtp:\n  ip: not-an-ip\n")
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "hotline.yaml:6: http.addr")
+	require.Contains(t, err.Error(), "hotline.yaml:8: rtp.ip")
+}
+
+func TestParsePortRange(t *testing.T) {
+	lo, hi, err := ParsePortRange("10000-10100")
+	require.NoError(t, err)
+	require.Equal(t, [2]int{10000, 10100}, [2]int{lo, hi})
+	for _, bad := range []string{"", "10000", "a-b", "0-10", "10-70000", "5-5"} {
+		_, _, err := ParsePortRange(bad)
+		require.Error(t, err, bad)
+	}
+}

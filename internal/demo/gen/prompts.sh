@@ -1,0 +1,77 @@
+#!/bin/sh
+# Regenerates the demo IVR prompts (English and Russian) with espeak-ng and sox.
+#
+# Usage (from anywhere):  sh internal/demo/gen/prompts.sh
+# Needs:                  apt-get install -y espeak-ng sox
+#
+# espeak-ng writes 22050 Hz WAV; sox resamples it to 8 kHz mono signed 16-bit PCM,
+# trims leading/trailing silence, keeps a short pad and normalises to -3 dBFS so all
+# prompts have the same loudness. Output: internal/demo/prompts/{en,ru}/NAME.wav
+set -eu
+
+for tool in espeak-ng sox; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "prompts.sh: $tool not found; install it with: apt-get install -y espeak-ng sox" >&2
+		exit 1
+	fi
+done
+
+out="$(cd "$(dirname "$0")/.." && pwd)/prompts"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# say LANG VOICE NAME TEXT: speak TEXT with VOICE into $out/LANG/NAME.wav.
+say() {
+	lang=$1 voice=$2 name=$3 text=$4
+	mkdir -p "$out/$lang"
+	espeak-ng -v "$voice" -s 150 -w "$tmp/raw.wav" "$text"
+	sox "$tmp/raw.wav" -r 8000 -c 1 -b 16 -e signed-integer "$out/$lang/$name.wav" \
+		silence 1 0.02 0.5% reverse silence 1 0.02 0.5% reverse \
+		pad 0.1 0.15 gain -n -3
+}
+
+en() { say en en-us "$1" "$2"; }
+ru() { say ru ru "$1" "$2"; }
+
+en welcome "Thank you for calling Hotline technical support."
+en choose-language "For English, press 1."
+en main-menu "For technical support, press 1. For billing and subscriptions, press 2. For the status of an existing ticket, press 3. To speak to an operator, press 0."
+en enter-serial "Please enter your product serial number, followed by the hash key. If you do not have it, just press hash."
+en you-entered "You entered"
+en enter-ticket "Please enter your ticket number, followed by the hash key."
+en invalid "Sorry, that is not a valid choice."
+en no-input "Sorry, we did not receive your choice."
+en goodbye "Thank you for calling. Goodbye."
+en connecting "Please hold while we connect you to the next available specialist."
+en closed "Our support line is closed now. Please call again during business hours."
+
+ru welcome "Спасибо, что позвонили в службу технической поддержки Хотлайн."
+ru choose-language "Для русского языка нажмите 2."
+ru main-menu "Техническая поддержка: нажмите 1. Оплата и подписки: нажмите 2. Статус существующей заявки: нажмите 3. Чтобы поговорить с оператором, нажмите 0."
+ru enter-serial "Введите серийный номер изделия и нажмите решётку. Если номера нет, просто нажмите решётку."
+ru you-entered "Вы ввели"
+ru enter-ticket "Введите номер заявки и нажмите решётку."
+ru invalid "Извините, такого варианта нет."
+ru no-input "Извините, мы не получили ваш выбор."
+ru goodbye "Спасибо за звонок. До свидания."
+ru connecting "Пожалуйста, оставайтесь на линии. Мы соединим вас с первым освободившимся специалистом."
+ru closed "Сейчас служба поддержки закрыта. Пожалуйста, позвоните в рабочее время."
+
+# Digits, star and hash as spoken words (say_digits reads numbers back with these).
+set -- zero one two three four five six seven eight nine
+for d in 0 1 2 3 4 5 6 7 8 9; do
+	en "digit-$d" "$1"
+	shift
+done
+en star "star"
+en hash "hash"
+
+set -- ноль один два три четыре пять шесть семь восемь девять
+for d in 0 1 2 3 4 5 6 7 8 9; do
+	ru "digit-$d" "$1"
+	shift
+done
+ru star "звёздочка"
+ru hash "решётка"
+
+echo "prompts.sh: wrote $(ls "$out"/en/*.wav "$out"/ru/*.wav | wc -l) files under $out"

@@ -1,0 +1,182 @@
+// Package httpapi serves hotline's HTTP surface: the JSON API under /api/v1,
+// health (/healthz live, /readyz ready) and Prometheus metrics (/metrics).
+// It reads through small interfaces it declares itself, so it can be tested
+// without SIP or media.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hotline/hotline/internal/store"
+)
+
+// CallReader is the part of the store the API reads calls from.
+type CallReader interface {
+	ListCalls(ctx context.Context, p store.Page) ([]store.Call, string, error)
+	GetCall(ctx context.Context, id string) (store.Call, []store.Event, error)
+}
+
+// Options wires the API to the rest of the node.
+type Options struct {
+	Calls   CallReader
+	Ready   func(ctx context.Context) error // nil error means ready to take calls
+	Metrics http.Handler                    // the Prometheus handler for /metrics
+	Logger  *slog.Logger
+}
+
+// API is the HTTP handler tree.
+type API struct {
+	opt Options
+	mux *http.ServeMux
+}
+
+// Page sizes of GET /api/v1/calls.
+const (
+	defaultLimit = 50
+	maxLimit     = 500
+)
+
+// New builds the handler tree.
+func New(opt Options) *API {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &API{opt: opt, mux: http.NewServeMux()}
+	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	a.mux.HandleFunc("GET /readyz", a.ready)
+	if opt.Metrics != nil {
+		a.mux.Handle("GET /metrics", opt.Metrics)
+	}
+	a.mux.HandleFunc("GET /api/v1/calls", a.listCalls)
+	a.mux.HandleFunc("GET /api/v1/calls/{id}", a.getCall)
+	return a
+}
+
+// ServeHTTP implements http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+func (a *API) ready(w http.ResponseWriter, r *http.Request) {
+	if a.opt.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := a.opt.Ready(ctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "error": err.Error()})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// CallJSON is one call as the API shows it.
+type CallJSON struct {
+	ID          string            `json:"id"`
+	SIPCallID   string            `json:"sip_call_id"`
+	From        string            `json:"from"`
+	To          string            `json:"to"`
+	Trunk       string            `json:"trunk"`
+	Source      string            `json:"source"`
+	ArrivedAt   time.Time         `json:"arrived_at"`
+	AnsweredAt  *time.Time        `json:"answered_at"`
+	EndedAt     *time.Time        `json:"ended_at"`
+	Flow        string            `json:"flow"`
+	IVRPath     []string          `json:"ivr_path"`
+	Digits      string            `json:"digits"`
+	Vars        map[string]string `json:"vars"`
+	Language    string            `json:"language"`
+	Outcome     string            `json:"outcome"`
+	Queue       string            `json:"queue"`
+	HangupCause string            `json:"hangup_cause"`
+	HangupSide  string            `json:"hangup_side"`
+}
+
+// EventJSON is one entry of a call's event list.
+type EventJSON struct {
+	Seq    int       `json:"seq"`
+	At     time.Time `json:"at"`
+	Kind   string    `json:"kind"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+func callJSON(c store.Call) CallJSON {
+	if c.IVRPath == nil {
+		c.IVRPath = []string{}
+	}
+	if c.Vars == nil {
+		c.Vars = map[string]string{}
+	}
+	return CallJSON{
+		ID: c.ID, SIPCallID: c.SIPCallID, From: c.From, To: c.To, Trunk: c.Trunk, Source: c.Source,
+		ArrivedAt: c.ArrivedAt, AnsweredAt: c.AnsweredAt, EndedAt: c.EndedAt, Flow: c.Flow,
+		IVRPath: c.IVRPath, Digits: c.Digits, Vars: c.Vars, Language: c.Language, Outcome: c.Outcome,
+		Queue: c.Queue, HangupCause: c.HangupCause, HangupSide: c.HangupSide,
+	}
+}
+
+func (a *API) listCalls(w http.ResponseWriter, r *http.Request) {
+	limit := defaultLimit
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxLimit {
+			writeError(w, http.StatusBadRequest, "limit must be a number from 1 to "+strconv.Itoa(maxLimit))
+			return
+		}
+		limit = n
+	}
+	calls, next, err := a.opt.Calls.ListCalls(r.Context(), store.Page{Limit: limit, Cursor: r.URL.Query().Get("cursor")})
+	if err != nil {
+		if errors.Is(err, store.ErrBadCursor) {
+			writeError(w, http.StatusBadRequest, "cursor is not one this API returned")
+			return
+		}
+		a.opt.Logger.Error("list calls", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "the call store is not reachable; try again")
+		return
+	}
+	out := struct {
+		Calls []CallJSON `json:"calls"`
+		Next  string     `json:"next,omitempty"`
+	}{Calls: make([]CallJSON, 0, len(calls)), Next: next}
+	for _, c := range calls {
+		out.Calls = append(out.Calls, callJSON(c))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) getCall(w http.ResponseWriter, r *http.Request) {
+	c, events, err := a.opt.Calls.GetCall(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no call with this id")
+		return
+	}
+	if err != nil {
+		a.opt.Logger.Error("get call", "call_id", r.PathValue("id"), "err", err)
+		writeError(w, http.StatusServiceUnavailable, "the call store is not reachable; try again")
+		return
+	}
+	out := struct {
+		Call   CallJSON    `json:"call"`
+		Events []EventJSON `json:"events"`
+	}{Call: callJSON(c), Events: make([]EventJSON, 0, len(events))}
+	for _, e := range events {
+		out.Events = append(out.Events, EventJSON{Seq: e.Seq, At: e.At, Kind: e.Kind, Detail: e.Detail})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}

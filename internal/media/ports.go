@@ -1,0 +1,127 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// DefaultQuarantine is how long a closed RTP port stays out of use when
+// PortsConfig.Quarantine is zero.
+const DefaultQuarantine = 30 * time.Second
+
+// PortsConfig describes the RTP port range. Lo and Hi both 0 means "let the
+// operating system choose" (test phones); otherwise only even ports in
+// [Lo, Hi] are used, the odd neighbour being left for RTCP.
+type PortsConfig struct {
+	IP         netip.Addr    // address to bind; invalid means all IPv4 interfaces
+	Lo, Hi     int           // inclusive port range
+	Quarantine time.Duration // 0 = DefaultQuarantine, negative = reuse at once
+}
+
+// Ports hands out RTP ports from a range. A port whose endpoint closed is not
+// reused for the quarantine time, so stale packets of one call never reach the
+// next. It is safe for concurrent use.
+type Ports struct {
+	ip         netip.Addr
+	lo, hi     int
+	quarantine time.Duration
+
+	mu       sync.Mutex
+	next     int               // where the next search starts
+	busy     map[int]bool      // ports with an open endpoint
+	released map[int]time.Time // quarantined port → free again at
+}
+
+// ErrNoPorts is returned by Open when every port in the range is in use or in
+// quarantine.
+var ErrNoPorts = errors.New("media: no free RTP port")
+
+// NewPorts checks cfg and returns an allocator.
+func NewPorts(cfg PortsConfig) (*Ports, error) {
+	ip := cfg.IP
+	if !ip.IsValid() {
+		ip = netip.IPv4Unspecified()
+	}
+	lo, hi := cfg.Lo, cfg.Hi
+	if lo != 0 || hi != 0 {
+		if lo%2 == 1 {
+			lo++
+		}
+		if lo < 1 || hi > 65535 || lo > hi {
+			return nil, fmt.Errorf("media: RTP port range %d-%d has no even port in 1-65535", cfg.Lo, cfg.Hi)
+		}
+	}
+	q := cfg.Quarantine
+	switch {
+	case q == 0:
+		q = DefaultQuarantine
+	case q < 0:
+		q = 0
+	}
+	return &Ports{
+		ip: ip, lo: lo, hi: hi, quarantine: q,
+		next:     lo,
+		busy:     make(map[int]bool),
+		released: make(map[int]time.Time),
+	}, nil
+}
+
+// Open binds a UDP socket on the next free port and starts its endpoint.
+func (p *Ports) Open(cfg EndpointConfig) (*Endpoint, error) {
+	conn, err := p.bind()
+	if err != nil {
+		return nil, err
+	}
+	return newEndpoint(conn, cfg, p.release), nil
+}
+
+// bind finds and binds a free port.
+func (p *Ports) bind() (*net.UDPConn, error) {
+	if p.lo == 0 && p.hi == 0 {
+		return net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, 0)))
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	count := (p.hi-p.lo)/2 + 1
+	for range count {
+		port := p.next
+		p.next += 2
+		if p.next > p.hi {
+			p.next = p.lo
+		}
+		if p.busy[port] {
+			continue
+		}
+		if until, ok := p.released[port]; ok {
+			if now.Before(until) {
+				continue
+			}
+			delete(p.released, port)
+		}
+		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port))))
+		if err != nil {
+			continue // taken by another process
+		}
+		p.busy[port] = true
+		return conn, nil
+	}
+	return nil, fmt.Errorf("%w in %d-%d", ErrNoPorts, p.lo, p.hi)
+}
+
+// release puts a closed endpoint's port into quarantine.
+func (p *Ports) release(port int) {
+	if p.lo == 0 && p.hi == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.busy, port)
+	if p.quarantine > 0 {
+		p.released[port] = time.Now().Add(p.quarantine)
+	}
+}

@@ -1,0 +1,190 @@
+// Package metrics owns hotline's Prometheus registry and the metric sets of
+// each subsystem. Every set is built on a registry passed in (never the global
+// one) and satisfies the small observer interface its consumer declares, so
+// sip and media never import Prometheus.
+package metrics
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Set bundles every metric hotline exposes on /metrics.
+type Set struct {
+	Registry *prometheus.Registry
+	SIP      *SIP
+	RTP      *RTP
+	Calls    *Calls
+	Store    *Store
+}
+
+// New builds all metric sets on a fresh registry, together with the Go
+// runtime and process collectors.
+func New() *Set {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return &Set{
+		Registry: reg,
+		SIP:      newSIP(reg),
+		RTP:      newRTP(reg),
+		Calls:    newCalls(reg),
+		Store:    newStore(reg),
+	}
+}
+
+// SIP counts signalling traffic. It satisfies sip.Observer.
+type SIP struct {
+	requests  *prometheus.CounterVec
+	responses *prometheus.CounterVec
+	dropped   *prometheus.CounterVec
+}
+
+func newSIP(reg prometheus.Registerer) *SIP {
+	s := &SIP{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotline_sip_requests_total", Help: "SIP requests received, by method.",
+		}, []string{"method"}),
+		responses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotline_sip_responses_total", Help: "SIP responses sent, by status code.",
+		}, []string{"code"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotline_sip_dropped_total", Help: "SIP messages or calls refused or dropped, by reason.",
+		}, []string{"reason"}),
+	}
+	reg.MustRegister(s.requests, s.responses, s.dropped)
+	return s
+}
+
+// knownMethods bounds the method label: anything else is counted as "other".
+var knownMethods = map[string]bool{
+	"INVITE": true, "ACK": true, "BYE": true, "CANCEL": true, "OPTIONS": true, "INFO": true,
+	"REGISTER": true, "UPDATE": true, "PRACK": true, "REFER": true, "NOTIFY": true, "SUBSCRIBE": true,
+	"MESSAGE": true, "PUBLISH": true,
+}
+
+// Request counts one received request.
+func (s *SIP) Request(method string) {
+	if !knownMethods[method] {
+		method = "other"
+	}
+	s.requests.WithLabelValues(method).Inc()
+}
+
+// Response counts one sent response.
+func (s *SIP) Response(code int) {
+	s.responses.WithLabelValues(strconv.Itoa(code)).Inc()
+}
+
+// Dropped counts one refused or unparseable message; reason is a short fixed word.
+func (s *SIP) Dropped(reason string) {
+	s.dropped.WithLabelValues(reason).Inc()
+}
+
+// RTP counts media packets and the pacing of what we send. It satisfies
+// media.Observer; every method is safe on the per-packet path (no allocation).
+type RTP struct {
+	received  prometheus.Counter
+	sent      prometheus.Counter
+	dropped   *prometheus.CounterVec
+	deviation prometheus.Histogram
+}
+
+func newRTP(reg prometheus.Registerer) *RTP {
+	packets := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hotline_rtp_packets_total", Help: "RTP packets, by direction (in, out).",
+	}, []string{"direction"})
+	r := &RTP{
+		received: packets.WithLabelValues("in"),
+		sent:     packets.WithLabelValues("out"),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotline_rtp_dropped_total", Help: "Received RTP datagrams dropped, by reason.",
+		}, []string{"reason"}),
+		deviation: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "hotline_rtp_send_interval_deviation_seconds",
+			Help:    "Absolute deviation of the gap between two paced RTP sends from 20 ms.",
+			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.05},
+		}),
+	}
+	reg.MustRegister(packets, r.dropped, r.deviation)
+	return r
+}
+
+// PacketReceived counts one received RTP packet.
+func (r *RTP) PacketReceived() { r.received.Inc() }
+
+// PacketSent counts one sent RTP packet.
+func (r *RTP) PacketSent() { r.sent.Inc() }
+
+// PacketDropped counts one received datagram that was not usable.
+func (r *RTP) PacketDropped(reason string) { r.dropped.WithLabelValues(reason).Inc() }
+
+// SendInterval records how far one paced send gap was from the 20 ms frame time.
+func (r *RTP) SendInterval(d time.Duration) {
+	dev := d - 20*time.Millisecond
+	if dev < 0 {
+		dev = -dev
+	}
+	r.deviation.Observe(dev.Seconds())
+}
+
+// Calls tracks calls, digits and IVR outcomes.
+type Calls struct {
+	active   prometheus.Gauge
+	total    *prometheus.CounterVec
+	digits   *prometheus.CounterVec
+	outcomes *prometheus.CounterVec
+}
+
+func newCalls(reg prometheus.Registerer) *Calls {
+	c := &Calls{
+		active: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hotline_calls_active", Help: "Calls in progress now.",
+		}),
+		total: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotline_calls_total", Help: "Ended calls, by outcome.",
+		}, []string{"outcome"}),
+		digits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotline_dtmf_digits_total", Help: "DTMF digits taken, by source (rfc4733, info, inband).",
+		}, []string{"source"}),
+		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotline_ivr_outcomes_total", Help: "IVR flow results, by flow and outcome.",
+		}, []string{"flow", "outcome"}),
+	}
+	reg.MustRegister(c.active, c.total, c.digits, c.outcomes)
+	return c
+}
+
+// CallStarted counts a call in.
+func (c *Calls) CallStarted() { c.active.Inc() }
+
+// CallEnded counts a call out with its final outcome.
+func (c *Calls) CallEnded(outcome string) {
+	c.active.Dec()
+	c.total.WithLabelValues(outcome).Inc()
+}
+
+// Digit counts one de-duplicated DTMF digit by the way it arrived.
+func (c *Calls) Digit(source string) { c.digits.WithLabelValues(source).Inc() }
+
+// IVROutcome counts how a flow ended; flow names come from the config, so the
+// label stays bounded.
+func (c *Calls) IVROutcome(flow, outcome string) { c.outcomes.WithLabelValues(flow, outcome).Inc() }
+
+// Store watches the record writer.
+type Store struct {
+	pending prometheus.Gauge
+}
+
+func newStore(reg prometheus.Registerer) *Store {
+	s := &Store{pending: prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "hotline_store_pending", Help: "Records waiting to be written to the store.",
+	})}
+	reg.MustRegister(s.pending)
+	return s
+}
+
+// SetPending reports the writer's backlog.
+func (s *Store) SetPending(n int) { s.pending.Set(float64(n)) }

@@ -1,0 +1,201 @@
+// Package store persists call records: one row per call (interaction) and an
+// append-only list of events per call.
+//
+// Two implementations satisfy the same Store contract: an embedded SQLite
+// database (pure Go, the default) and PostgreSQL (pgx/v5 pool). Both keep
+// timestamps in UTC with microsecond precision, so a Call read back equals the
+// Call saved once its times are truncated to the microsecond.
+//
+// Call code never writes to a Store directly: it goes through a Writer, which
+// never blocks and retries while the database is slow or down.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// ErrNotFound is returned by GetCall when no call has the given id.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrRejected marks a write the database refuses because of the record itself
+// (missing id, text the database cannot store, ...). Retrying it cannot
+// succeed; every other write error may be retried.
+var ErrRejected = errors.New("store: record rejected")
+
+// Call is one interaction: everything the hotline knows about one inbound call.
+type Call struct {
+	ID          string     // our id (uuid v7 string)
+	SIPCallID   string     // the SIP Call-ID header
+	From, To    string     // caller and dialed URIs or numbers
+	Trunk       string     // trunk the call came in on
+	Source      string     // "ip:port" the INVITE came from
+	ArrivedAt   time.Time  // INVITE accepted
+	AnsweredAt  *time.Time // 200 OK sent; nil while unanswered
+	EndedAt     *time.Time // call over; nil while live
+	Flow        string     // IVR flow name
+	IVRPath     []string   // node ids visited, in order
+	Digits      string     // all digits the IVR took
+	Vars        map[string]string
+	Language    string
+	Outcome     string // "ivr-hangup", "queue", "rejected", ... (free text, set by the switchboard)
+	Queue       string
+	HangupCause string
+	HangupSide  string // "caller" | "hotline"
+	UpdatedAt   time.Time
+}
+
+// Event is one entry of a call's append-only history. Seq numbers the events
+// of one call; (CallID, Seq) identifies an event, so writing it twice is a no-op.
+type Event struct {
+	CallID string
+	Seq    int
+	At     time.Time
+	Kind   string
+	Detail string
+}
+
+// Page asks ListCalls for up to Limit calls, newest first by (ArrivedAt, ID),
+// continuing after Cursor (the opaque next value of the previous page; "" for
+// the first page).
+type Page struct {
+	Limit  int
+	Cursor string
+}
+
+// Store is the persistence contract both backends implement.
+type Store interface {
+	// Migrate brings the schema up to date; running it again is a no-op.
+	Migrate(ctx context.Context) error
+	// SaveCall inserts or replaces the call with c.ID (last write wins).
+	SaveCall(ctx context.Context, c Call) error
+	// AppendEvents stores events; an event whose (CallID, Seq) exists is ignored.
+	AppendEvents(ctx context.Context, ev []Event) error
+	// ListCalls returns one page of calls, newest first, and the cursor of the
+	// next page ("" when this is the last page).
+	ListCalls(ctx context.Context, p Page) (calls []Call, next string, err error)
+	// GetCall returns one call and its events ordered by Seq, or ErrNotFound.
+	GetCall(ctx context.Context, id string) (Call, []Event, error)
+	// Ping reports whether the database is reachable.
+	Ping(ctx context.Context) error
+	// Close releases the database; it is idempotent.
+	Close() error
+}
+
+// Config selects and locates the database.
+type Config struct {
+	// DataDir holds the embedded SQLite database (hotline.db) and the Writer's
+	// spill journal. It is created when missing.
+	DataDir string `yaml:"data_dir"`
+	// Database is "" for the embedded SQLite store under DataDir,
+	// "sqlite:PATH" for an SQLite file elsewhere, or a "postgres://…" /
+	// "postgresql://…" URL for PostgreSQL.
+	Database string `yaml:"database"`
+}
+
+// Limits of a Page.
+const (
+	DefaultPageLimit = 50
+	MaxPageLimit     = 1000
+)
+
+// Open opens the store cfg selects. It does not migrate: call Migrate.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	db := strings.TrimSpace(cfg.Database)
+	switch {
+	case db == "":
+		if cfg.DataDir == "" {
+			return nil, errors.New("store: open: data_dir is empty and no database URL is set")
+		}
+		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("store: open: %w", err)
+		}
+		return OpenSQLite(ctx, filepath.Join(cfg.DataDir, "hotline.db"), log)
+	case strings.HasPrefix(db, "sqlite:"):
+		path := strings.TrimPrefix(db, "sqlite:")
+		if path == "" {
+			return nil, errors.New("store: open: sqlite: empty path")
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("store: open: %w", err)
+		}
+		return OpenSQLite(ctx, path, log)
+	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
+		return OpenPostgres(ctx, db, log)
+	default:
+		return nil, fmt.Errorf("store: open: unsupported database %q (want \"\", sqlite:PATH or postgres://…)", redact(db))
+	}
+}
+
+// redact hides everything after the scheme so passwords never reach logs.
+func redact(url string) string {
+	if i := strings.Index(url, "://"); i >= 0 {
+		return url[:i] + "://…"
+	}
+	if len(url) > 16 {
+		return url[:16] + "…"
+	}
+	return url
+}
+
+// normalize gives c the representation both backends store: UTC times at
+// microsecond precision, nil for empty path and vars.
+func normalize(c Call) Call {
+	c.ArrivedAt = utcMicro(c.ArrivedAt)
+	c.UpdatedAt = utcMicro(c.UpdatedAt)
+	if c.AnsweredAt != nil {
+		t := utcMicro(*c.AnsweredAt)
+		c.AnsweredAt = &t
+	}
+	if c.EndedAt != nil {
+		t := utcMicro(*c.EndedAt)
+		c.EndedAt = &t
+	}
+	if len(c.IVRPath) == 0 {
+		c.IVRPath = nil
+	}
+	if len(c.Vars) == 0 {
+		c.Vars = nil
+	}
+	return c
+}
+
+func utcMicro(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+func pageLimit(p Page) int {
+	switch {
+	case p.Limit <= 0:
+		return DefaultPageLimit
+	case p.Limit > MaxPageLimit:
+		return MaxPageLimit
+	default:
+		return p.Limit
+	}
+}
+
+func validateCall(c Call) error {
+	if c.ID == "" {
+		return fmt.Errorf("store: save call: empty id: %w", ErrRejected)
+	}
+	return nil
+}
+
+func validateEvents(ev []Event) error {
+	for i, e := range ev {
+		if e.CallID == "" {
+			return fmt.Errorf("store: append events: event %d: empty call id: %w", i, ErrRejected)
+		}
+	}
+	return nil
+}

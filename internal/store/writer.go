@@ -1,0 +1,549 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Writer is the only path call code writes records through. SaveCall and
+// AppendEvent never wait for the database: they queue the record and return.
+// One goroutine, owned by the Writer and stopped by Close, writes the queue
+// to the Store and retries with exponential backoff (RetryMin..RetryMax)
+// while the database is slow or down.
+//
+// Nothing is dropped silently:
+//   - Call snapshots coalesce by ID (the latest wins), so memory grows with the
+//     number of distinct calls waiting, not with the number of updates.
+//   - Events are kept in memory up to MaxPending. Beyond that they spill to an
+//     append-only journal file in JournalDir, replayed into the Store once the
+//     in-memory queue is empty. Without a JournalDir they stay in memory and
+//     every further MaxPending events are logged at Error level.
+//   - If Close's context ends before everything is written, what is left goes
+//     to the journal (replayed by the next Writer on the same JournalDir), or,
+//     without one, each unwritten record is logged at Error level.
+//   - A record the Store rejects for good (ErrRejected, for example text
+//     PostgreSQL cannot store) is logged at Error level in full and skipped,
+//     so it cannot hold back the records behind it.
+type Writer struct {
+	s      Store
+	cfg    WriterConfig
+	log    *slog.Logger
+	cancel context.CancelFunc
+	wake   chan struct{} // capacity 1: "there is work"
+	done   chan struct{} // closed when the goroutine has exited
+
+	closeOnce sync.Once
+
+	mu       sync.Mutex
+	calls    map[string]pendingCall
+	inflight int // snapshots taken from calls and being written
+	gen      uint64
+	events   []Event
+	journal  *journal // nil without JournalDir
+	spilled  int      // records in journal files, not yet written
+	closing  bool     // Close was called
+	closed   bool     // the goroutine has exited; new records cannot be written
+	closeErr error
+
+	// Used by the writer goroutine only.
+	replayOffset int64
+}
+
+// pendingCall is a queued snapshot; gen orders snapshots of the same call.
+type pendingCall struct {
+	call Call
+	gen  uint64
+}
+
+// WriterConfig tunes a Writer. Zero values take the defaults below.
+type WriterConfig struct {
+	// MaxPending is how many events are held in memory before spilling to the
+	// journal (default 10000).
+	MaxPending int
+	// RetryMin and RetryMax bound the backoff between failed writes
+	// (default 100ms and 5s).
+	RetryMin, RetryMax time.Duration
+	// Logger gets retry, spill and loss reports (default: discard).
+	Logger *slog.Logger
+	// JournalDir is where events spill beyond MaxPending and where records go
+	// when Close gives up ("" keeps them in memory and logs instead). Journal
+	// files found here at start are replayed.
+	JournalDir string
+	// BatchSize is how many events one AppendEvents call carries (default 500).
+	BatchSize int
+	// WriteTimeout bounds one Store call (default 10s).
+	WriteTimeout time.Duration
+}
+
+// Writer defaults.
+const (
+	DefaultMaxPending   = 10000
+	DefaultRetryMin     = 100 * time.Millisecond
+	DefaultRetryMax     = 5 * time.Second
+	DefaultBatchSize    = 500
+	DefaultWriteTimeout = 10 * time.Second
+)
+
+// retryWarnEvery is how often an ongoing outage is logged at Warn level.
+const retryWarnEvery = 30 * time.Second
+
+func (c WriterConfig) withDefaults() WriterConfig {
+	if c.MaxPending <= 0 {
+		c.MaxPending = DefaultMaxPending
+	}
+	if c.RetryMin <= 0 {
+		c.RetryMin = DefaultRetryMin
+	}
+	if c.RetryMax <= 0 {
+		c.RetryMax = DefaultRetryMax
+	}
+	if c.RetryMax < c.RetryMin {
+		c.RetryMax = c.RetryMin
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// NewWriter starts a Writer over s. Journal files already in cfg.JournalDir
+// are queued for replay. Close must be called to stop its goroutine.
+func NewWriter(s Store, cfg WriterConfig) *Writer {
+	cfg = cfg.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &Writer{
+		s:      s,
+		cfg:    cfg,
+		log:    cfg.Logger,
+		cancel: cancel,
+		wake:   make(chan struct{}, 1),
+		done:   make(chan struct{}),
+		calls:  map[string]pendingCall{},
+	}
+	if cfg.JournalDir != "" {
+		j, n, err := openJournal(cfg.JournalDir)
+		if err != nil {
+			w.log.Error("store writer: journal unavailable; overflow stays in memory", "dir", cfg.JournalDir, "err", err)
+		} else {
+			w.journal, w.spilled = j, n
+			if n > 0 {
+				w.log.Info("store writer: replaying journal", "dir", cfg.JournalDir, "records", n)
+			}
+		}
+	}
+	go w.run(ctx)
+	w.signal()
+	return w
+}
+
+// SaveCall queues a snapshot of c, replacing any queued snapshot of the same
+// call. It never blocks on the database.
+func (w *Writer) SaveCall(c Call) {
+	if c.ID == "" {
+		w.log.Error("store writer: call snapshot without id not written", "call", c)
+		return
+	}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		w.log.Error("store writer: closed; call snapshot not written", "call_id", c.ID, "call", c)
+		return
+	}
+	w.gen++
+	w.calls[c.ID] = pendingCall{call: c, gen: w.gen}
+	if n := len(w.calls); n > w.cfg.MaxPending && n%w.cfg.MaxPending == 1 {
+		w.log.Error("store writer: call snapshots piling up in memory; is the database down?", "pending_calls", n)
+	}
+	w.mu.Unlock()
+	w.signal()
+}
+
+// AppendEvent queues e. It never blocks on the database.
+func (w *Writer) AppendEvent(e Event) {
+	if e.CallID == "" {
+		w.log.Error("store writer: event without call id not written", "event", e)
+		return
+	}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		w.log.Error("store writer: closed; event not written", "call_id", e.CallID, "event", e)
+		return
+	}
+	if len(w.events) >= w.cfg.MaxPending && w.journal != nil {
+		err := w.journal.append(journalRecord{Event: &e})
+		if err == nil {
+			w.spilled++
+			w.mu.Unlock()
+			w.signal()
+			return
+		}
+		w.log.Error("store writer: journal write failed; keeping event in memory", "call_id", e.CallID, "err", err)
+	}
+	w.events = append(w.events, e)
+	if n := len(w.events); n > w.cfg.MaxPending && n%w.cfg.MaxPending == 1 {
+		w.log.Error("store writer: events piling up in memory beyond max_pending", "pending_events", n,
+			"max_pending", w.cfg.MaxPending)
+	}
+	w.mu.Unlock()
+	w.signal()
+}
+
+// Pending is the number of records not yet written to the Store: queued
+// call snapshots, queued events and journaled records.
+func (w *Writer) Pending() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.pendingLocked()
+}
+
+func (w *Writer) pendingLocked() int {
+	return len(w.calls) + w.inflight + len(w.events) + w.spilled
+}
+
+// Close writes everything still pending, retrying, until done or until ctx
+// ends. When ctx ends first, what is left goes to the journal (or is logged)
+// and Close returns an error saying how much. Close is idempotent; later
+// calls wait for the same end and return the same result. It does not close
+// the Store.
+func (w *Writer) Close(ctx context.Context) error {
+	w.closeOnce.Do(func() {
+		w.mu.Lock()
+		w.closing = true
+		w.mu.Unlock()
+		w.signal()
+	})
+	select {
+	case <-w.done:
+	case <-ctx.Done():
+		w.cancel()
+		<-w.done
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.closeErr
+}
+
+func (w *Writer) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run is the writer goroutine: flush, back off on failure, exit when closing
+// and empty, or when ctx is cancelled by Close.
+func (w *Writer) run(ctx context.Context) {
+	defer close(w.done)
+	defer w.cancel()
+	var (
+		backoff   time.Duration
+		downSince time.Time
+		lastWarn  time.Time
+	)
+	for {
+		err := w.flush(ctx)
+		if ctx.Err() != nil {
+			w.abandon()
+			return
+		}
+		if err != nil {
+			now := time.Now()
+			if downSince.IsZero() {
+				downSince, lastWarn = now, now
+				w.log.Warn("store writer: write failed; retrying", "err", err, "pending", w.Pending())
+			} else if now.Sub(lastWarn) >= retryWarnEvery {
+				lastWarn = now
+				w.log.Warn("store writer: still failing", "err", err, "pending", w.Pending(),
+					"down_for", now.Sub(downSince).Round(time.Second))
+			} else {
+				w.log.Debug("store writer: retry failed", "err", err)
+			}
+			backoff = nextBackoff(backoff, w.cfg.RetryMin, w.cfg.RetryMax)
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				w.abandon()
+				return
+			}
+			continue
+		}
+		if !downSince.IsZero() {
+			w.log.Info("store writer: writes recovered", "down_for", time.Since(downSince).Round(time.Millisecond))
+			downSince = time.Time{}
+		}
+		backoff = 0
+		w.mu.Lock()
+		pending, closing := w.pendingLocked(), w.closing
+		if pending == 0 && closing {
+			w.closed = true
+			w.mu.Unlock()
+			w.closeJournal()
+			return
+		}
+		w.mu.Unlock()
+		if pending > 0 {
+			continue
+		}
+		select {
+		case <-w.wake:
+		case <-ctx.Done():
+			w.abandon()
+			return
+		}
+	}
+}
+
+// nextBackoff doubles prev within [lo, hi] and adds up to 20% jitter.
+func nextBackoff(prev, lo, hi time.Duration) time.Duration {
+	d := prev * 2
+	if d < lo {
+		d = lo
+	}
+	if d > hi {
+		d = hi
+	}
+	return d + time.Duration(rand.Int64N(int64(d)/5+1))
+}
+
+// flush writes queued snapshots, then queued events, then one batch of the
+// journal (only once no events are queued in memory).
+func (w *Writer) flush(ctx context.Context) error {
+	if err := w.flushCalls(ctx); err != nil {
+		return err
+	}
+	if err := w.flushEvents(ctx); err != nil {
+		return err
+	}
+	return w.replayJournal(ctx)
+}
+
+func (w *Writer) flushCalls(ctx context.Context) error {
+	w.mu.Lock()
+	if len(w.calls) == 0 {
+		w.mu.Unlock()
+		return nil
+	}
+	batch := make([]pendingCall, 0, len(w.calls))
+	for _, pc := range w.calls {
+		batch = append(batch, pc)
+	}
+	w.calls = map[string]pendingCall{}
+	w.inflight = len(batch)
+	w.mu.Unlock()
+	for i, pc := range batch {
+		if err := w.saveCall(ctx, pc.call); err != nil {
+			w.requeueCalls(batch[i:])
+			return err
+		}
+		w.mu.Lock()
+		w.inflight--
+		w.mu.Unlock()
+	}
+	return nil
+}
+
+// requeueCalls puts back snapshots that were not written, unless a newer
+// snapshot of the same call arrived meanwhile.
+func (w *Writer) requeueCalls(rest []pendingCall) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.inflight = 0
+	for _, pc := range rest {
+		if cur, ok := w.calls[pc.call.ID]; !ok || cur.gen < pc.gen {
+			w.calls[pc.call.ID] = pc
+		}
+	}
+}
+
+// saveCall writes one snapshot. It returns an error only when the write
+// should be retried; a snapshot refused by a reachable database is logged
+// and reported done.
+func (w *Writer) saveCall(ctx context.Context, c Call) error {
+	opCtx, cancel := context.WithTimeout(ctx, w.cfg.WriteTimeout)
+	err := w.s.SaveCall(opCtx, c)
+	cancel()
+	if err == nil || !w.refused(err) {
+		return err
+	}
+	w.log.Error("store writer: database refused call snapshot; skipped", "call_id", c.ID, "err", err, "call", c)
+	return nil
+}
+
+func (w *Writer) flushEvents(ctx context.Context) error {
+	for {
+		w.mu.Lock()
+		n := min(len(w.events), w.cfg.BatchSize)
+		batch := slices.Clone(w.events[:n])
+		w.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		if err := w.appendEvents(ctx, batch); err != nil {
+			return err
+		}
+		w.mu.Lock()
+		// Only this goroutine removes events, and only from the front.
+		w.events = w.events[n:]
+		if len(w.events) == 0 {
+			w.events = nil
+		}
+		w.mu.Unlock()
+	}
+}
+
+// appendEvents writes a batch. When a reachable database refuses the batch,
+// the events are written one by one and those refused are logged and skipped.
+func (w *Writer) appendEvents(ctx context.Context, batch []Event) error {
+	opCtx, cancel := context.WithTimeout(ctx, w.cfg.WriteTimeout)
+	err := w.s.AppendEvents(opCtx, batch)
+	cancel()
+	if err == nil || !w.refused(err) {
+		return err
+	}
+	for _, e := range batch {
+		opCtx, cancel := context.WithTimeout(ctx, w.cfg.WriteTimeout)
+		err := w.s.AppendEvents(opCtx, []Event{e})
+		cancel()
+		if err == nil {
+			continue
+		}
+		if !w.refused(err) {
+			return err
+		}
+		w.log.Error("store writer: database refused event; skipped", "call_id", e.CallID, "seq", e.Seq,
+			"err", err, "event", e)
+	}
+	return nil
+}
+
+// refused tells a write the database rejected for good (ErrRejected) from
+// one that may succeed later.
+func (w *Writer) refused(err error) bool {
+	return errors.Is(err, ErrRejected)
+}
+
+// replayJournal writes one batch of journaled records, once no events wait
+// in memory.
+func (w *Writer) replayJournal(ctx context.Context) error {
+	w.mu.Lock()
+	if w.journal == nil || len(w.events) > 0 {
+		w.mu.Unlock()
+		return nil
+	}
+	if len(w.journal.sealed) == 0 {
+		if w.journal.active == nil {
+			w.spilled = 0
+			w.mu.Unlock()
+			return nil
+		}
+		// New spills go to a fresh file while this one is replayed.
+		if err := w.journal.seal(); err != nil {
+			w.log.Error("store writer: journal", "err", err)
+		}
+	}
+	path := w.journal.sealed[0]
+	w.mu.Unlock()
+
+	b, err := readBatch(path, w.replayOffset, w.cfg.BatchSize)
+	if err != nil {
+		return err
+	}
+	for _, off := range b.corrupt {
+		w.log.Error("store writer: unreadable journal record skipped", "file", path, "offset", off)
+	}
+	for _, c := range b.calls {
+		if err := w.saveCall(ctx, c); err != nil {
+			return err
+		}
+	}
+	if len(b.events) > 0 {
+		if err := w.appendEvents(ctx, b.events); err != nil {
+			return err
+		}
+	}
+	w.replayOffset = b.end
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.spilled = max(0, w.spilled-b.records)
+	if b.eof {
+		if err := os.Remove(path); err != nil {
+			w.log.Error("store writer: remove replayed journal", "file", path, "err", err)
+		}
+		w.journal.sealed = w.journal.sealed[1:]
+		w.replayOffset = 0
+		if len(w.journal.sealed) == 0 && w.journal.active == nil {
+			w.spilled = 0
+		}
+	}
+	return nil
+}
+
+// abandon runs when Close's context ended with records still pending: they
+// go to the journal, or are logged one by one when there is none.
+func (w *Writer) abandon() {
+	w.mu.Lock()
+	w.closed = true
+	calls, events := w.calls, w.events
+	w.calls, w.events = map[string]pendingCall{}, nil
+	journaled, lost := 0, 0
+	keep := func(rec journalRecord) {
+		if w.journal != nil {
+			if err := w.journal.append(rec); err == nil {
+				journaled++
+				return
+			}
+		}
+		lost++
+		if rec.Call != nil {
+			w.log.Error("store writer: call snapshot not written", "call_id", rec.Call.ID, "call", *rec.Call)
+		} else {
+			w.log.Error("store writer: event not written", "call_id", rec.Event.CallID, "event", *rec.Event)
+		}
+	}
+	for _, pc := range calls {
+		keep(journalRecord{Call: &pc.call})
+	}
+	for i := range events {
+		keep(journalRecord{Event: &events[i]})
+	}
+	inJournal := journaled + w.spilled
+	w.spilled = inJournal
+	if inJournal > 0 || lost > 0 {
+		dir := ""
+		if w.journal != nil {
+			dir = w.journal.dir
+		}
+		w.closeErr = fmt.Errorf("store writer: closed before writing everything: %d records in journal %q, %d lost (logged)",
+			inJournal, dir, lost)
+		w.log.Error("store writer: closed with records unwritten", "journaled", inJournal, "dir", dir, "lost", lost)
+	}
+	w.mu.Unlock()
+	w.closeJournal()
+}
+
+func (w *Writer) closeJournal() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.journal == nil {
+		return
+	}
+	if err := w.journal.close(); err != nil {
+		w.log.Error("store writer: journal", "err", err)
+	}
+}

@@ -1,0 +1,90 @@
+package switchboard
+
+import (
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hotline/hotline/internal/store"
+	"github.com/hotline/hotline/ivr"
+)
+
+// record is one call's row and event list as the switchboard builds them. The
+// call goroutine and the digit reader both append events, so it locks.
+type record struct {
+	mu   sync.Mutex
+	w    Recorder
+	now  func() time.Time
+	call store.Call
+	seq  int
+}
+
+func newRecord(w Recorder, now func() time.Time, c store.Call) *record {
+	return &record{w: w, now: now, call: c}
+}
+
+func (r *record) flow() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.call.Flow
+}
+
+// event appends one entry to the call's history.
+func (r *record) event(kind, detail string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seq++
+	r.w.AppendEvent(store.Event{CallID: r.call.ID, Seq: r.seq, At: r.now(), Kind: kind, Detail: detail})
+}
+
+// save writes the current snapshot of the row.
+func (r *record) save() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.saveLocked()
+}
+
+func (r *record) saveLocked() {
+	c := r.call
+	c.IVRPath = slices.Clone(c.IVRPath)
+	c.Vars = maps.Clone(c.Vars)
+	c.UpdatedAt = r.now()
+	r.w.SaveCall(c)
+}
+
+// setIVR copies what the flow found out into the row.
+func (r *record) setIVR(o ivr.Outcome) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.call.IVRPath = o.Path
+	r.call.Digits = o.Digits
+	r.call.Vars = o.Vars
+	if o.Language != "" {
+		r.call.Language = o.Language
+	}
+	r.saveLocked()
+}
+
+// queued marks the call as routed to a queue.
+func (r *record) queued(queue string) {
+	r.mu.Lock()
+	r.call.Outcome = OutcomeQueued
+	r.call.Queue = queue
+	r.saveLocked()
+	r.mu.Unlock()
+	r.event("queued", queue)
+}
+
+// finish closes the row: outcome, who hung up and why, the end time.
+func (r *record) finish(outcome, side, cause string) {
+	r.event("ended", side+" "+cause)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	end := r.now()
+	r.call.EndedAt = &end
+	r.call.Outcome = outcome
+	r.call.HangupSide = side
+	r.call.HangupCause = cause
+	r.saveLocked()
+}

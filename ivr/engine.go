@@ -1,0 +1,508 @@
+package ivr
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Channel is the caller's side of a live call, implemented by the switchboard.
+type Channel interface {
+	// Play plays the prompts in lang one after another, returning when they
+	// have all played or as soon as ctx ends.
+	Play(ctx context.Context, lang string, prompts ...string) error
+	// Digits delivers the caller's key presses ('0'-'9', '*', '#'), in order.
+	Digits() <-chan byte
+}
+
+// Outcome is where a caller's trip through the IVR ended.
+type Outcome struct {
+	Kind     string // KindQueue, KindHangup, ...; empty when Run returned an error
+	Queue    string
+	Priority int
+	Skills   []string
+	Language string            // the prompt language in effect at the end
+	Vars     map[string]string // collected variables, e.g. "serial", "ticket"
+	Path     []string          // node ids visited, in order ("flow:node" outside the first flow)
+	Digits   string            // every digit the flow consumed, in order
+}
+
+// Event is one step of a run, reported through RunOptions.OnEvent. Kinds:
+// "enter" (Detail: node type), "prompt" (Detail: "lang:name,name"),
+// "digit", "bargein", "flush", "timeout", "invalid", "exhausted", "var"
+// (Detail: "name=value"), "language", "hours" (Detail: "open"/"closed"),
+// "ignored" (a key press that is not a keypad key), "outcome".
+type Event struct {
+	Node, Kind, Detail string
+}
+
+// RunOptions tune one Run.
+type RunOptions struct {
+	Language string           // starting prompt language; default the flow's, then DefaultLanguage
+	OnEvent  func(Event)      // called synchronously for each event; may be nil
+	Now      func() time.Time // clock for hours nodes; default time.Now
+}
+
+// Engine runs validated flows. It is immutable and safe for concurrent Runs.
+// The flows given to NewEngine must not be changed afterwards.
+type Engine struct {
+	flows map[string]*Flow
+	comp  *compiled
+}
+
+// NewEngine checks the structure of flows (everything Validate checks except
+// prompts) and returns an engine for them.
+func NewEngine(flows map[string]*Flow) (*Engine, error) {
+	comp, problems := compile(flows, nil)
+	if err := joinProblems(problems); err != nil {
+		return nil, err
+	}
+	return &Engine{flows: flows, comp: comp}, nil
+}
+
+// Flows returns the names of the engine's flows, sorted.
+func (e *Engine) Flows() []string { return sortedKeys(e.flows) }
+
+// Run takes a caller through flow until it reaches an Outcome. When ctx ends
+// (the caller hung up) it returns the Outcome so far with ctx.Err().
+func (e *Engine) Run(ctx context.Context, flow string, ch Channel, o RunOptions) (Outcome, error) {
+	f := e.flows[flow]
+	if f == nil {
+		return Outcome{}, fmt.Errorf("ivr: unknown flow %q", flow)
+	}
+	r := &run{
+		e:      e,
+		ch:     ch,
+		o:      o,
+		flow:   flow,
+		digits: ch.Digits(),
+		out:    Outcome{Language: firstOf(o.Language, f.Language, DefaultLanguage), Vars: map[string]string{}},
+	}
+	cur := ref{flow, f.Start}
+	for range maxSteps {
+		if err := ctx.Err(); err != nil {
+			return r.out, err
+		}
+		n := e.flows[cur.flow].Nodes[cur.node]
+		r.node = r.label(cur)
+		r.out.Path = append(r.out.Path, r.node)
+		r.event("enter", n.Type)
+		target, err := r.step(ctx, n)
+		if err != nil {
+			r.out.Kind = ""
+			return r.out, err
+		}
+		if r.out.Kind != "" {
+			r.event("outcome", r.out.Kind)
+			return r.out, nil
+		}
+		if cur, err = resolveIn(e.flows, cur.flow, target); err != nil {
+			return r.out, fmt.Errorf("ivr: %s: %w", n.Pos, err)
+		}
+	}
+	return r.out, fmt.Errorf("ivr: flow %q: gave up after %d steps", flow, maxSteps)
+}
+
+// run is the state of one Run: the caller's typed-ahead digits and the outcome so far.
+type run struct {
+	e      *Engine
+	ch     Channel
+	o      RunOptions
+	flow   string      // the flow Run started in
+	node   string      // label of the current node, for events
+	digits <-chan byte // nil once the channel closed
+	buf    []byte      // received, not yet consumed
+	out    Outcome
+}
+
+func (r *run) event(kind, detail string) {
+	if r.o.OnEvent != nil {
+		r.o.OnEvent(Event{Node: r.node, Kind: kind, Detail: detail})
+	}
+}
+
+func (r *run) label(x ref) string {
+	if x.flow == r.flow {
+		return x.node
+	}
+	return x.String()
+}
+
+// step executes one node and returns the target to go to next; a terminal
+// node sets r.out.Kind instead.
+func (r *run) step(ctx context.Context, n *Node) (string, error) {
+	if n.Flush {
+		r.flush()
+	}
+	bargeIn := !n.NoBargeIn
+	switch n.Type {
+	case TypePlay:
+		return n.Next, r.play(ctx, r.out.Language, n.Prompts, bargeIn)
+	case TypeSayDigits:
+		prompts := append(slices.Clone(n.Prompts), spell(r.out.Vars[n.Var])...)
+		return n.Next, r.play(ctx, r.out.Language, prompts, bargeIn)
+	case TypeGoto:
+		return n.Next, nil
+	case TypeHours:
+		now := time.Now
+		if r.o.Now != nil {
+			now = r.o.Now
+		}
+		if r.e.comp.schedules[n].open(now()) {
+			r.event("hours", "open")
+			return n.Open, nil
+		}
+		r.event("hours", "closed")
+		return n.Closed, nil
+	case TypeMenu:
+		return r.menu(ctx, n)
+	case TypeCollect:
+		return r.collect(ctx, n)
+	case TypeLanguage:
+		return r.language(ctx, n)
+	case TypeQueue:
+		if err := r.play(ctx, r.out.Language, n.Prompts, false); err != nil {
+			return "", err
+		}
+		r.out.Kind, r.out.Queue, r.out.Priority = KindQueue, n.Queue, n.Priority
+		r.out.Skills = slices.Clone(n.Skills)
+		return "", nil
+	case TypeHangup:
+		if err := r.play(ctx, r.out.Language, n.Prompts, false); err != nil {
+			return "", err
+		}
+		r.out.Kind = KindHangup
+		return "", nil
+	}
+	return "", fmt.Errorf("ivr: %s: node %q: unknown type %q", n.Pos, n.ID, n.Type)
+}
+
+// status is how an attempt to read the caller's input ended.
+type status int
+
+const (
+	gotInput status = iota
+	timedOut
+	invalid
+)
+
+func (r *run) menu(ctx context.Context, n *Node) (string, error) {
+	bargeIn := !n.NoBargeIn
+	for try := 1; ; try++ {
+		if err := r.play(ctx, r.out.Language, n.Prompts, bargeIn); err != nil {
+			return "", err
+		}
+		entry, st, err := r.readOption(ctx, n)
+		if err != nil {
+			return "", err
+		}
+		if st == gotInput {
+			return n.Options[entry], nil
+		}
+		if err := r.failed(ctx, n, st, entry); err != nil {
+			return "", err
+		}
+		if try >= n.tries() {
+			r.event("exhausted", "")
+			return n.Exhausted, nil
+		}
+	}
+}
+
+// failed reports an invalid or missing answer and plays the matching prompt.
+func (r *run) failed(ctx context.Context, n *Node, st status, entry string) error {
+	if st == timedOut {
+		r.event("timeout", "")
+		return r.play(ctx, r.out.Language, n.TimeoutPrompts, !n.NoBargeIn)
+	}
+	r.event("invalid", entry)
+	r.flush() // what follows a wrong key was typed against the wrong menu
+	return r.play(ctx, r.out.Language, n.InvalidPrompts, !n.NoBargeIn)
+}
+
+// readOption reads digits until they name exactly one option of n, cannot
+// name any, or the caller stops pressing keys.
+func (r *run) readOption(ctx context.Context, n *Node) (string, status, error) {
+	entry := ""
+	for {
+		wait := n.timeout()
+		if entry != "" {
+			wait = n.interDigit()
+		}
+		d, ok, err := r.nextDigit(ctx, wait)
+		if err != nil {
+			return entry, invalid, err
+		}
+		if !ok {
+			if entry == "" {
+				return "", timedOut, nil
+			}
+			if _, exact := n.Options[entry]; exact {
+				return entry, gotInput, nil
+			}
+			return entry, invalid, nil
+		}
+		entry += string(d)
+		_, exact := n.Options[entry]
+		longer := false
+		for k := range n.Options {
+			if len(k) > len(entry) && strings.HasPrefix(k, entry) {
+				longer = true
+				break
+			}
+		}
+		switch {
+		case exact && !longer:
+			return entry, gotInput, nil
+		case !exact && !longer:
+			return entry, invalid, nil
+		}
+	}
+}
+
+func (r *run) language(ctx context.Context, n *Node) (string, error) {
+	langs := n.languageOrder()
+	chosen := firstOf(n.Default, langs[0])
+	for try := 1; ; try++ {
+		for _, lang := range langs {
+			if err := r.play(ctx, lang, n.Prompts, !n.NoBargeIn); err != nil {
+				return "", err
+			}
+		}
+		entry, st, err := r.readOption(ctx, n)
+		if err != nil {
+			return "", err
+		}
+		if st == gotInput {
+			chosen = n.Options[entry]
+			break
+		}
+		if st == timedOut {
+			r.event("timeout", "")
+			break
+		}
+		if err := r.failed(ctx, n, st, entry); err != nil {
+			return "", err
+		}
+		if try >= n.tries() {
+			r.event("exhausted", "")
+			break
+		}
+	}
+	r.out.Language = chosen
+	r.event("language", chosen)
+	return n.Next, nil
+}
+
+func (r *run) collect(ctx context.Context, n *Node) (string, error) {
+	for try := 1; ; try++ {
+		if err := r.play(ctx, r.out.Language, n.Prompts, !n.NoBargeIn); err != nil {
+			return "", err
+		}
+		value, st, err := r.readInput(ctx, n)
+		if err != nil {
+			return "", err
+		}
+		if st == gotInput {
+			if target, ok := r.accept(n, value); ok {
+				return target, nil
+			}
+			st = invalid
+		}
+		if err := r.failed(ctx, n, st, value); err != nil {
+			return "", err
+		}
+		if try >= n.tries() {
+			r.event("exhausted", "")
+			return n.Exhausted, nil
+		}
+	}
+}
+
+// accept checks a collected value and stores it, returning where to go.
+func (r *run) accept(n *Node, value string) (string, bool) {
+	if value == "" {
+		if !n.AllowEmpty && n.Empty == "" {
+			return "", false
+		}
+		r.setVar(n.Var, "")
+		return firstOf(n.Empty, n.Next), true
+	}
+	if len(value) < n.MinDigits {
+		return "", false
+	}
+	if re := r.e.comp.patterns[n]; re != nil && !re.MatchString(value) {
+		return "", false
+	}
+	r.setVar(n.Var, value)
+	return n.Next, true
+}
+
+func (r *run) setVar(name, value string) {
+	r.out.Vars[name] = value
+	r.event("var", name+"="+value)
+}
+
+// readInput reads digits until the terminator, max_digits, or the caller
+// stops pressing keys.
+func (r *run) readInput(ctx context.Context, n *Node) (string, status, error) {
+	var got []byte
+	term := n.terminator()
+	for {
+		wait := n.timeout()
+		if len(got) > 0 {
+			wait = n.interDigit()
+		}
+		d, ok, err := r.nextDigit(ctx, wait)
+		if err != nil {
+			return string(got), invalid, err
+		}
+		switch {
+		case !ok && len(got) == 0:
+			return "", timedOut, nil
+		case !ok, term != 0 && d == term:
+			return string(got), gotInput, nil
+		}
+		got = append(got, d)
+		if n.MaxDigits > 0 && len(got) >= n.MaxDigits {
+			return string(got), gotInput, nil
+		}
+	}
+}
+
+// play plays prompts in lang while taking the caller's key presses into the
+// buffer. With bargeIn the prompt stops at the first key, and is not started
+// at all when keys are already waiting.
+func (r *run) play(ctx context.Context, lang string, prompts []string, bargeIn bool) error {
+	if len(prompts) == 0 {
+		return nil
+	}
+	r.drain()
+	if bargeIn && len(r.buf) > 0 {
+		r.event("bargein", "skipped "+strings.Join(prompts, ","))
+		return nil
+	}
+	r.event("prompt", lang+":"+strings.Join(prompts, ","))
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- r.ch.Play(pctx, lang, prompts...) }()
+	for {
+		select {
+		case err := <-done:
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err != nil && pctx.Err() == nil {
+				return fmt.Errorf("ivr: play %s %s: %w", lang, strings.Join(prompts, ","), err)
+			}
+			return nil
+		case d, ok := <-r.digits:
+			if !ok {
+				r.digits = nil
+				continue
+			}
+			if r.receive(d) && bargeIn && pctx.Err() == nil {
+				r.event("bargein", string(d))
+				cancel()
+			}
+		case <-ctx.Done():
+			cancel()
+			<-done
+			return ctx.Err()
+		}
+	}
+}
+
+// receive buffers one key press; it reports false for a byte that is not a keypad key.
+func (r *run) receive(d byte) bool {
+	if !strings.ContainsRune("0123456789*#ABCD", rune(d)) {
+		r.event("ignored", fmt.Sprintf("%q", d))
+		return false
+	}
+	r.buf = append(r.buf, d)
+	r.event("digit", string(d))
+	return true
+}
+
+// nextDigit consumes the next key press, waiting up to wait for one; ok is
+// false when none came in time.
+func (r *run) nextDigit(ctx context.Context, wait time.Duration) (d byte, ok bool, err error) {
+	var timer *time.Timer
+	for len(r.buf) == 0 {
+		if timer == nil {
+			timer = time.NewTimer(wait)
+			defer timer.Stop()
+		}
+		select {
+		case d, open := <-r.digits:
+			if !open {
+				r.digits = nil
+				continue
+			}
+			r.receive(d)
+		case <-timer.C:
+			return 0, false, nil
+		case <-ctx.Done():
+			return 0, false, ctx.Err()
+		}
+	}
+	d = r.buf[0]
+	r.buf = r.buf[1:]
+	r.out.Digits += string(d)
+	return d, true, nil
+}
+
+// flush drops every key press received so far, including any still queued
+// in the channel.
+func (r *run) flush() {
+	r.drain()
+	if len(r.buf) > 0 {
+		r.event("flush", string(r.buf))
+		r.buf = r.buf[:0]
+	}
+}
+
+// drain buffers every key press already queued in the channel, without waiting.
+func (r *run) drain() {
+	for r.digits != nil {
+		select {
+		case d, open := <-r.digits:
+			if !open {
+				r.digits = nil
+				return
+			}
+			r.receive(d)
+		default:
+			return
+		}
+	}
+}
+
+// spell turns "12#" into the prompts "digit-1", "digit-2", "hash".
+func spell(value string) []string {
+	out := make([]string, 0, len(value))
+	for _, c := range value {
+		switch {
+		case c >= '0' && c <= '9':
+			out = append(out, "digit-"+string(c))
+		case c == '*':
+			out = append(out, "star")
+		case c == '#':
+			out = append(out, "hash")
+		}
+	}
+	return out
+}
+
+// firstOf returns the first non-empty string.
+func firstOf(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,512 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/google/uuid"
+	"github.com/hotline/hotline/internal/media"
+)
+
+// Sides of a call, as reported by Call.End.
+const (
+	SideCaller  = "caller"
+	SideHotline = "hotline"
+)
+
+// Causes reported by Call.End (a Hangup cause is reported as given).
+const (
+	CauseBye          = "bye"           // the caller sent BYE
+	CauseCancel       = "cancel"        // the caller cancelled before answer
+	CauseAckTimeout   = "ack-timeout"   // no ACK for our 200
+	CauseMediaTimeout = "media-timeout" // no RTP for Options.MediaTimeout
+	CauseShutdown     = "shutdown"      // the server closed
+	CauseHangup       = "hangup"        // HandleCall returned with the call up
+	CauseBadSDP       = "bad-sdp"       // the late-offer answer in the ACK was unusable
+	CauseMediaError   = "media-error"   // no RTP port could be opened
+)
+
+// T1 and T2 of RFC 3261 §17.1.1.1, for our own 2xx retransmissions (§13.3.1.4).
+const (
+	timerT1 = 500 * time.Millisecond
+	timerT2 = 4 * time.Second
+)
+
+// byeTimeout bounds how long teardown waits for the response to our BYE.
+const byeTimeout = 4 * time.Second
+
+// Call is one inbound call, handed to Handler.HandleCall once answered.
+type Call struct {
+	id       string
+	srv      *Server
+	log      *slog.Logger
+	invite   *sip.Request
+	tx       sip.ServerTransaction
+	trunk    TrunkConfig
+	source   netip.AddrPort
+	arrived  time.Time
+	localTag string
+	key      string
+	sdp      *sdpSession
+	digits   chan media.Digit
+
+	ep       *media.Endpoint // set before answer, then read-only
+	answered atomic.Int64    // unix nanos of the 200, 0 before
+	ok200    *sip.Response
+	ackCh    chan *sip.Request // first ACK for our 200
+	cseq     atomic.Uint32     // our in-dialog CSeq
+
+	expectAckSDP atomic.Bool // our 200 (or re-INVITE 200) carried an offer
+
+	endOnce  sync.Once
+	ending   chan struct{} // closed by finish: the call is over, teardown runs
+	side     string        // set once in finish, read after ending/done
+	cause    string
+	mu       sync.Mutex // guards remote
+	remote   media.Remote
+	ctx      context.Context
+	cancel   context.CancelFunc
+	done     chan struct{} // closed when teardown is complete
+	ackOnce  sync.Once
+	infoDrop atomic.Int64
+}
+
+func newCall(s *Server, req *sip.Request, tx sip.ServerTransaction, trunk TrunkConfig, src netip.AddrPort, log *slog.Logger) *Call {
+	id := newCallID()
+	tag := uuid.NewString()[:8] + uuid.NewString()[:8]
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Call{
+		id: id, srv: s, invite: req, tx: tx, trunk: trunk, source: src,
+		arrived: time.Now(), localTag: tag, key: dialogKey(callIDOf(req), tag),
+		log:    log.With("call_id", id, "trunk", trunk.Name),
+		digits: make(chan media.Digit, 32), ackCh: make(chan *sip.Request, 1),
+		ending: make(chan struct{}), done: make(chan struct{}), ctx: ctx, cancel: cancel,
+	}
+	c.cseq.Store(1)
+	return c
+}
+
+// ID is our call id (UUID v7), logged as call_id.
+func (c *Call) ID() string { return c.id }
+
+// SIPCallID is the Call-ID header of the INVITE.
+func (c *Call) SIPCallID() string { return callIDOf(c.invite) }
+
+// From is the caller's user part (the number), or the full From URI when it has no user part.
+func (c *Call) From() string { return userOrURI(c.invite.From().Address) }
+
+// To is the dialled user part (the number), or the full To URI when it has no user part.
+func (c *Call) To() string { return userOrURI(c.invite.To().Address) }
+
+func userOrURI(u sip.Uri) string {
+	if u.User != "" {
+		return u.User
+	}
+	return u.String()
+}
+
+// Trunk is the trunk the call came in on (the first whose Allow matched the source).
+func (c *Call) Trunk() TrunkConfig { return c.trunk }
+
+// Source is the address the INVITE came from.
+func (c *Call) Source() netip.AddrPort { return c.source }
+
+// ArrivedAt is when the INVITE was accepted.
+func (c *Call) ArrivedAt() time.Time { return c.arrived }
+
+// AnsweredAt is when we sent 200 OK (zero before).
+func (c *Call) AnsweredAt() time.Time {
+	n := c.answered.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// Media is the call's RTP endpoint.
+func (c *Call) Media() *media.Endpoint { return c.ep }
+
+// Digits delivers keys received as SIP INFO (application/dtmf-relay or
+// application/dtmf). RFC 4733 and in-band digits come from Media().Digits().
+func (c *Call) Digits() <-chan media.Digit { return c.digits }
+
+// Hangup ends the call from our side with cause; the server sends BYE. Idempotent.
+func (c *Call) Hangup(cause string) { c.finish(SideHotline, cause) }
+
+// Done is closed once the call has ended and its teardown (BYE, media close) is complete.
+func (c *Call) Done() <-chan struct{} { return c.done }
+
+// End reports who ended the call and why; meaningful after Done.
+func (c *Call) End() (side, cause string) {
+	select {
+	case <-c.ending:
+		return c.side, c.cause
+	default:
+		return "", ""
+	}
+}
+
+// finish records the first end of the call and starts teardown. Idempotent.
+func (c *Call) finish(side, cause string) {
+	c.endOnce.Do(func() {
+		c.side, c.cause = side, cause
+		close(c.ending)
+	})
+}
+
+// gotAck passes the first ACK (for our 200) to waitAck; a later ACK that
+// answers the offer we made in an offerless re-INVITE updates the media.
+func (c *Call) gotAck(req *sip.Request) {
+	first := false
+	c.ackOnce.Do(func() {
+		first = true
+		c.ackCh <- req
+	})
+	if first || !c.expectAckSDP.CompareAndSwap(true, false) || len(req.Body()) == 0 {
+		return
+	}
+	off, err := parseOffer(req.Body(), []media.Codec{media.PCMU, media.PCMA})
+	if err != nil {
+		c.log.Warn("re-INVITE: unusable answer in ACK, media unchanged", "err", err)
+		return
+	}
+	c.applyOffer(off)
+}
+
+func (c *Call) infoDigit(key byte) {
+	d := media.Digit{Key: key, Source: media.SourceINFO, At: time.Now()}
+	select {
+	case c.digits <- d:
+		c.log.Debug("dtmf", "key", string(key), "source", d.Source)
+	default:
+		c.infoDrop.Add(1)
+		c.log.Warn("dtmf dropped: nobody reads Call.Digits", "key", string(key))
+	}
+}
+
+// applyOffer points the endpoint at what the peer's SDP says (re-INVITE,
+// late-offer ACK). Old-style hold (c=0.0.0.0) keeps the previous address.
+func (c *Call) applyOffer(o offer) {
+	c.mu.Lock()
+	r := media.Remote{Addr: o.Addr, Codec: o.Codec, DTMFType: o.DTMFType, InbandDTMF: c.inband(o),
+		Paused: o.Direction == dirInactive || o.Direction == dirRecvOnly}
+	if o.Addr.Addr().IsUnspecified() && c.remote.Addr.IsValid() {
+		r.Addr = c.remote.Addr
+	}
+	changed := r != c.remote
+	c.remote = r
+	c.mu.Unlock()
+	if o.onHold() {
+		c.log.Info("call on hold", "direction", o.Direction)
+	}
+	if changed && c.ep != nil {
+		c.log.Info("media remote", "addr", r.Addr.String(), "codec", r.Codec.String(), "dtmf_pt", r.DTMFType, "inband", r.InbandDTMF)
+		c.ep.SetRemote(r)
+	}
+}
+
+func (c *Call) inband(o offer) bool {
+	switch c.trunk.InbandDTMF {
+	case InbandOn:
+		return true
+	case InbandOff:
+		return false
+	}
+	return o.DTMFType == 0
+}
+
+// contact is our Contact header, on the transport the call arrived on.
+func (c *Call) contact() *sip.ContactHeader {
+	a := c.srv.addr
+	u := sip.Uri{Scheme: "sip", User: "hotline", Host: a.Addr().String(), Port: int(a.Port())}
+	if t := c.invite.Transport(); t != "" && !strings.EqualFold(t, "udp") {
+		u.UriParams = sip.NewParams()
+		u.UriParams.Add("transport", "tcp")
+	}
+	return &sip.ContactHeader{Address: u}
+}
+
+// response builds a response to the INVITE carrying our To tag.
+func (c *Call) response(code int, reason string, body []byte) *sip.Response {
+	res := sip.NewResponseFromRequest(c.invite, code, reason, body)
+	if to := res.To(); to != nil && code > 100 {
+		to.Params.Add("tag", c.localTag)
+	}
+	return res
+}
+
+// run is the call's owner: ring, answer, wait for ACK, run the handler, tear down.
+// It runs in the sipgo goroutine of the INVITE.
+func (c *Call) run(hasOffer bool, off offer) {
+	s := c.srv
+	defer close(c.done)
+	defer c.cancel()
+
+	cancelled := make(chan struct{})
+	var cancelOnce sync.Once
+	c.tx.OnCancel(func(*sip.Request) { cancelOnce.Do(func() { close(cancelled) }) })
+
+	s.send(c.tx, sip.NewResponseFromRequest(c.invite, sip.StatusTrying, "Trying", nil))
+
+	ep, err := s.opt.Ports.Open(media.EndpointConfig{Logger: c.log, MediaTimeout: s.opt.MediaTimeout, Observer: s.opt.MediaObserver})
+	if err != nil {
+		s.obs.Dropped(DropNoPort)
+		c.log.Error("sip invite refused: no media port", "err", err)
+		s.send(c.tx, c.response(sip.StatusServiceUnavailable, "Service Unavailable", nil))
+		c.finish(SideHotline, CauseMediaError)
+		return
+	}
+	c.ep = ep
+	defer func() { _ = ep.Close() }()
+	local := ep.LocalAddr()
+	if local.Addr().IsUnspecified() {
+		local = netip.AddrPortFrom(s.addr.Addr(), local.Port())
+	}
+	c.sdp = newSDPSession(local)
+	s.register(c)
+	defer s.unregister(c)
+	c.log.Info("call arrived", "from", c.From(), "to", c.To(), "transport", c.invite.Transport(), "late_offer", !hasOffer)
+
+	if s.cfg.RingTime > 0 {
+		s.send(c.tx, c.response(sip.StatusRinging, "Ringing", nil))
+		ring := time.NewTimer(s.cfg.RingTime)
+		select {
+		case <-ring.C:
+		case <-cancelled:
+			c.finish(SideCaller, CauseCancel)
+		case <-c.tx.Done():
+			c.finish(SideCaller, CauseCancel)
+		case <-s.closing:
+			s.send(c.tx, c.response(sip.StatusServiceUnavailable, "Service Unavailable", nil))
+			c.finish(SideHotline, CauseShutdown)
+		}
+		ring.Stop()
+		if c.ended() {
+			if c.cause == CauseCancel {
+				s.obs.Response(sip.StatusRequestTerminated) // sipgo's transaction sent the 487
+			}
+			c.log.Info("call ended before answer", "side", c.side, "cause", c.cause)
+			return
+		}
+	}
+
+	var body []byte
+	if hasOffer {
+		c.applyOffer(off)
+		body, err = c.sdp.answer(off)
+	} else {
+		c.expectAckSDP.Store(false) // the first ACK is read by waitAck
+		body, err = c.sdp.offerAll()
+	}
+	if err != nil {
+		c.log.Error("sip answer failed", "err", err)
+		s.send(c.tx, c.response(sip.StatusInternalServerError, "Server Internal Error", nil))
+		c.finish(SideHotline, CauseMediaError)
+		return
+	}
+	ok := c.response(sip.StatusOK, "OK", body)
+	ok.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	ok.AppendHeader(c.contact())
+	ok.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	c.ok200 = ok
+	select {
+	case <-cancelled:
+		// CANCEL raced the answer: sipgo already sent 487.
+		c.finish(SideCaller, CauseCancel)
+		return
+	default:
+	}
+	if err := c.tx.Respond(ok); err != nil {
+		c.log.Info("call ended before answer", "err", err)
+		c.finish(SideCaller, CauseCancel)
+		return
+	}
+	s.obs.Response(sip.StatusOK)
+	c.answered.Store(time.Now().UnixNano())
+
+	if c.waitAck(hasOffer) {
+		c.log.Info("call answered", "codec", c.currentRemote().Codec.String())
+		c.serve()
+	} else if bye := c.sendBye(); bye != nil {
+		// Ended between 200 and ACK (ACK timeout, bad late answer, shutdown):
+		// RFC 3261 §13.3.1.4 says hang up with BYE.
+		<-bye
+	}
+	c.log.Info("call ended", "side", c.side, "cause", c.cause,
+		"duration", time.Since(c.arrived).Round(time.Millisecond).String())
+}
+
+func (c *Call) ended() bool {
+	select {
+	case <-c.ending:
+		return true
+	default:
+		return false
+	}
+}
+
+func (c *Call) currentRemote() media.Remote {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.remote
+}
+
+// waitAck retransmits the 200 over UDP until the ACK (RFC 3261 §13.3.1.4)
+// and reports whether the call is confirmed and still up.
+func (c *Call) waitAck(hasOffer bool) bool {
+	s := c.srv
+	reliable := !strings.EqualFold(c.invite.Transport(), "udp")
+	interval := timerT1
+	retrans := time.NewTimer(interval)
+	defer retrans.Stop()
+	if reliable {
+		retrans.Stop()
+	}
+	deadline := time.NewTimer(s.cfg.AckTimeout)
+	defer deadline.Stop()
+	for {
+		select {
+		case ack := <-c.ackCh:
+			if !hasOffer {
+				off, err := parseOffer(ack.Body(), []media.Codec{media.PCMU, media.PCMA})
+				if err != nil {
+					c.log.Warn("late offer: unusable answer in ACK", "err", err)
+					c.finish(SideHotline, CauseBadSDP)
+					return false
+				}
+				c.applyOffer(off)
+			}
+			return !c.ended()
+		case <-retrans.C:
+			if err := c.tx.Respond(c.ok200); err != nil {
+				c.log.Debug("200 retransmission failed", "err", err)
+			}
+			interval = min(2*interval, timerT2)
+			retrans.Reset(interval)
+		case <-deadline.C:
+			c.log.Warn("no ACK for 200 OK", "ack_timeout", s.cfg.AckTimeout)
+			c.finish(SideHotline, CauseAckTimeout)
+			return false
+		case <-c.ending:
+			return false
+		case <-s.closing:
+			c.finish(SideHotline, CauseShutdown)
+			return false
+		}
+	}
+}
+
+// serve runs the handler and waits for any end of the call.
+func (c *Call) serve() {
+	s := c.srv
+	hdone := make(chan struct{})
+	go func() {
+		defer close(hdone)
+		s.h.HandleCall(c.ctx, c)
+	}()
+	select {
+	case <-c.ending:
+	case <-hdone:
+		c.finish(SideHotline, CauseHangup)
+	case <-c.ep.Done():
+		if errors.Is(c.ep.Err(), media.ErrMediaTimeout) {
+			c.finish(SideHotline, CauseMediaTimeout)
+		} else {
+			c.finish(SideHotline, "media-closed")
+		}
+	case <-s.closing:
+		c.finish(SideHotline, CauseShutdown)
+	}
+	// Signalling first, then media, then the handler (livekit/sip#404: BYE before media).
+	bye := c.sendBye()
+	_ = c.ep.Close()
+	c.cancel()
+	<-hdone
+	if bye != nil {
+		<-bye
+	}
+}
+
+// sendBye sends BYE when we end the call; the returned channel closes when the
+// BYE transaction completes (or byeTimeout passes). It returns nil when the
+// caller ended the call or a BYE was already sent.
+func (c *Call) sendBye() <-chan struct{} {
+	if c.side == SideCaller || c.ok200 == nil || !c.cseq.CompareAndSwap(1, 2) {
+		return nil
+	}
+	bye := c.byeRequest()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), byeTimeout)
+	tx, err := c.srv.cli.TransactionRequest(ctx, bye, keepDialogHeaders)
+	if err != nil {
+		cancel()
+		c.log.Warn("sending BYE failed", "err", err)
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer cancel()
+		defer tx.Terminate()
+		for {
+			select {
+			case res := <-tx.Responses():
+				if res.IsProvisional() {
+					continue
+				}
+				c.log.Debug("BYE answered", "code", res.StatusCode)
+				return
+			case <-tx.Done():
+				return
+			case <-ctx.Done():
+				c.log.Debug("BYE unanswered", "err", ctx.Err())
+				return
+			}
+		}
+	}()
+	return done
+}
+
+// byeRequest builds our in-dialog BYE (RFC 3261 §12.2.1.1, §15.1.1), sent to
+// where the INVITE came from so callers behind NAT get it.
+func (c *Call) byeRequest() *sip.Request {
+	inv := c.invite
+	target := inv.From().Address
+	if ct := inv.Contact(); ct != nil {
+		target = ct.Address
+	}
+	bye := sip.NewRequest(sip.BYE, *target.Clone())
+	from := c.ok200.To().AsFrom()
+	to := inv.From().AsTo()
+	bye.AppendHeader(&from)
+	bye.AppendHeader(&to)
+	bye.AppendHeader(sip.HeaderClone(inv.CallID()))
+	bye.AppendHeader(&sip.CSeqHeader{SeqNo: c.cseq.Load(), MethodName: sip.BYE})
+	mf := sip.MaxForwardsHeader(70)
+	bye.AppendHeader(&mf)
+	for _, rr := range inv.GetHeaders("Record-Route") {
+		bye.AppendHeader(sip.NewHeader("Route", rr.Value()))
+	}
+	bye.SetTransport(inv.Transport())
+	bye.SetDestination(inv.Source())
+	bye.SetBody(nil)
+	return bye
+}
+
+// keepDialogHeaders stops sipgo's client from rewriting our dialog headers; it only adds Via.
+func keepDialogHeaders(cl *sipgo.Client, req *sip.Request) error {
+	return sipgo.ClientRequestAddVia(cl, req)
+}
+
+// String describes the call for logs.
+func (c *Call) String() string {
+	return fmt.Sprintf("call %s (sip %s) from %s", c.id, c.SIPCallID(), c.From())
+}

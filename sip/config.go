@@ -1,0 +1,169 @@
+// Package sip is the hotline's SIP edge over sipgo: it listens on UDP and TCP,
+// admits or refuses INVITEs (trunk ACL, per-source rate limit, concurrent call
+// cap, drain), negotiates G.711 with SDP, opens one media.Endpoint per call and
+// hands every answered call to a Handler for the call's whole life.
+package sip
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Config is the `sip:` block of the hotline configuration.
+type Config struct {
+	// Addr is where UDP and TCP both listen, e.g. "127.0.0.1:5060" (port 0 picks a free port).
+	Addr string `yaml:"addr"`
+	// MaxCalls caps concurrent calls (ringing or answered); over it an INVITE gets 503.
+	MaxCalls int `yaml:"max_calls"`
+	// InviteRate is the number of new INVITEs per second allowed from one source IP.
+	InviteRate float64 `yaml:"invite_rate"`
+	// InviteBurst is the token bucket depth of the per-source INVITE rate limit.
+	InviteBurst int `yaml:"invite_burst"`
+	// RingTime is how long we send 180 Ringing before answering (0 answers at once).
+	RingTime time.Duration `yaml:"ring_time"`
+	// AckTimeout is how long we wait for the ACK of our 200 before hanging up with BYE.
+	AckTimeout time.Duration `yaml:"ack_timeout"`
+	// RetryAfter is the Retry-After sent with 503 while draining or over capacity.
+	RetryAfter time.Duration `yaml:"retry_after"`
+	// Trunks lists who may call us; the first trunk whose Allow contains the source wins.
+	Trunks []TrunkConfig `yaml:"trunks"`
+}
+
+// TrunkConfig describes one SIP peer (a trunk or PBX) allowed to send us calls.
+type TrunkConfig struct {
+	// Name identifies the trunk in logs and call records.
+	Name string `yaml:"name"`
+	// Allow lists the CIDRs calls may come from; empty allows any source.
+	Allow []string `yaml:"allow"`
+	// Flow is the IVR flow the switchboard runs for calls from this trunk.
+	Flow string `yaml:"flow"`
+	// InbandDTMF is "auto" (on only when telephone-event was not negotiated), "on" or "off".
+	InbandDTMF string `yaml:"inband_dtmf"`
+}
+
+// In-band DTMF settings of a trunk.
+const (
+	InbandAuto = "auto"
+	InbandOn   = "on"
+	InbandOff  = "off"
+)
+
+// DefaultConfig returns the demo configuration: loopback, one trunk open to any source.
+func DefaultConfig() Config {
+	return Config{
+		Addr:        "127.0.0.1:5060",
+		MaxCalls:    2000,
+		InviteRate:  50,
+		InviteBurst: 100,
+		RingTime:    0,
+		AckTimeout:  32 * time.Second,
+		RetryAfter:  30 * time.Second,
+		Trunks: []TrunkConfig{
+			{Name: "default", Flow: "demo", InbandDTMF: InbandAuto},
+		},
+	}
+}
+
+// Validate reports every problem in the configuration, joined, each prefixed
+// with its path (e.g. `sip.trunks[1].allow: "10.0.0/8" is not a CIDR`).
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(path, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("sip.%s: %s", path, fmt.Sprintf(format, args...)))
+	}
+	if c.Addr == "" {
+		bad("addr", "is empty")
+	} else if _, err := netip.ParseAddrPort(c.Addr); err != nil {
+		bad("addr", "%q is not an ip:port address", c.Addr)
+	}
+	if c.MaxCalls <= 0 {
+		bad("max_calls", "must be positive, got %d", c.MaxCalls)
+	}
+	if c.InviteRate <= 0 {
+		bad("invite_rate", "must be positive, got %g", c.InviteRate)
+	}
+	if c.InviteBurst <= 0 {
+		bad("invite_burst", "must be positive, got %d", c.InviteBurst)
+	}
+	if c.RingTime < 0 {
+		bad("ring_time", "must not be negative, got %s", c.RingTime)
+	}
+	if c.AckTimeout <= 0 {
+		bad("ack_timeout", "must be positive, got %s", c.AckTimeout)
+	}
+	if c.RetryAfter < 0 {
+		bad("retry_after", "must not be negative, got %s", c.RetryAfter)
+	}
+	if len(c.Trunks) == 0 {
+		bad("trunks", "at least one trunk is needed, or no call can be accepted")
+	}
+	names := map[string]int{}
+	for i, t := range c.Trunks {
+		p := fmt.Sprintf("trunks[%d]", i)
+		if t.Name == "" {
+			bad(p+".name", "is empty")
+		} else if j, dup := names[t.Name]; dup {
+			bad(p+".name", "%q is already used by trunks[%d]", t.Name, j)
+		} else {
+			names[t.Name] = i
+		}
+		for _, a := range t.Allow {
+			if _, err := netip.ParsePrefix(a); err != nil {
+				bad(p+".allow", "%q is not a CIDR", a)
+			}
+		}
+		switch t.InbandDTMF {
+		case "", InbandAuto, InbandOn, InbandOff:
+		default:
+			bad(p+".inband_dtmf", "%q is not one of auto, on, off", t.InbandDTMF)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// trunkTable is the parsed, immutable form of Config.Trunks.
+type trunkTable []trunkEntry
+
+type trunkEntry struct {
+	cfg   TrunkConfig
+	allow []netip.Prefix
+}
+
+// newTrunkTable parses the trunks' CIDRs; the config must have been validated.
+func newTrunkTable(trunks []TrunkConfig) (trunkTable, error) {
+	tt := make(trunkTable, 0, len(trunks))
+	for i, t := range trunks {
+		e := trunkEntry{cfg: t}
+		e.cfg.Allow = append([]string(nil), t.Allow...)
+		if e.cfg.InbandDTMF == "" {
+			e.cfg.InbandDTMF = InbandAuto
+		}
+		for _, a := range t.Allow {
+			p, err := netip.ParsePrefix(a)
+			if err != nil {
+				return nil, fmt.Errorf("sip.trunks[%d].allow: %q is not a CIDR", i, a)
+			}
+			e.allow = append(e.allow, p.Masked())
+		}
+		tt = append(tt, e)
+	}
+	return tt, nil
+}
+
+// match returns the first trunk whose Allow list contains ip (an empty list allows any).
+func (tt trunkTable) match(ip netip.Addr) (TrunkConfig, bool) {
+	ip = ip.Unmap()
+	for _, e := range tt {
+		if len(e.allow) == 0 {
+			return e.cfg, true
+		}
+		for _, p := range e.allow {
+			if p.Contains(ip) {
+				return e.cfg, true
+			}
+		}
+	}
+	return TrunkConfig{}, false
+}

@@ -1,0 +1,608 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/google/uuid"
+	"github.com/hotline/hotline/internal/media"
+)
+
+// Handler runs one answered call. HandleCall runs for the call's whole life in
+// its own goroutine; ctx ends when the call ends (remote BYE, media timeout,
+// Hangup, server Close). When HandleCall returns and the call is still up, the
+// server hangs up with BYE.
+type Handler interface {
+	HandleCall(ctx context.Context, c *Call)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, c *Call)
+
+// HandleCall calls f(ctx, c).
+func (f HandlerFunc) HandleCall(ctx context.Context, c *Call) { f(ctx, c) }
+
+// Observer receives SIP counters (implemented by the metrics package).
+type Observer interface {
+	// Request counts one received request by method.
+	Request(method string)
+	// Response counts one response we sent by status code.
+	Response(code int)
+	// Dropped counts a refused or discarded message: "malformed", "acl",
+	// "rate_limit", "max_calls", "draining", "no_media_port".
+	Dropped(reason string)
+}
+
+// Options are the server's collaborators.
+type Options struct {
+	// Logger is the parent logger; nil discards logs.
+	Logger *slog.Logger
+	// Ports allocates one RTP endpoint per call (required).
+	Ports *media.Ports
+	// MediaTimeout hangs a call up when no RTP arrives for this long (0 = off).
+	MediaTimeout time.Duration
+	// MediaObserver receives RTP counters; may be nil.
+	MediaObserver media.Observer
+	// Observer receives SIP counters; may be nil.
+	Observer Observer
+}
+
+// Reasons passed to Observer.Dropped.
+const (
+	DropMalformed = "malformed"
+	DropACL       = "acl"
+	DropRateLimit = "rate_limit"
+	DropMaxCalls  = "max_calls"
+	DropDraining  = "draining"
+	DropNoPort    = "no_media_port"
+)
+
+// allowMethods is our Allow header: everything we answer.
+const allowMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
+
+// knownMethod tells RFC methods we recognise but do not serve (405, not 501).
+func knownMethod(m sip.RequestMethod) bool {
+	switch m {
+	case sip.REGISTER, sip.SUBSCRIBE, sip.NOTIFY, sip.REFER, sip.MESSAGE, sip.PUBLISH, sip.PRACK, sip.UPDATE:
+		return true
+	}
+	return false
+}
+
+// Server is the SIP edge: one sipgo user agent listening on UDP and TCP.
+type Server struct {
+	cfg     Config
+	h       Handler
+	opt     Options
+	log     *slog.Logger
+	obs     Observer
+	trunks  trunkTable
+	limiter *rateLimiter
+
+	ua  *sipgo.UserAgent
+	srv *sipgo.Server
+	cli *sipgo.Client
+
+	udp     net.PacketConn
+	tcp     net.Listener
+	addr    netip.AddrPort
+	serveWG sync.WaitGroup // listener goroutines
+
+	draining atomic.Bool
+	started  atomic.Bool
+	closing  chan struct{} // closed by Close: no new calls, live calls hang up
+	once     sync.Once
+	closeErr error
+
+	mu       sync.Mutex
+	calls    map[string]*Call // by dialog key (Call-ID + our tag)
+	reserved int              // calls admitted (ringing or up); compared with MaxCalls
+	callWG   sync.WaitGroup   // every INVITE handler that admitted a call
+}
+
+// NewServer validates cfg and builds a server; Start makes it listen.
+func NewServer(cfg Config, h Handler, opt Options) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if h == nil {
+		return nil, errors.New("sip: nil Handler")
+	}
+	if opt.Ports == nil {
+		return nil, errors.New("sip: Options.Ports is required")
+	}
+	trunks, err := newTrunkTable(cfg.Trunks)
+	if err != nil {
+		return nil, err
+	}
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	obs := opt.Observer
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	cfg.Trunks = append([]TrunkConfig(nil), cfg.Trunks...)
+	return &Server{
+		cfg: cfg, h: h, opt: opt, log: log.With("component", "sip"), obs: obs,
+		trunks: trunks, limiter: newRateLimiter(cfg.InviteRate, cfg.InviteBurst),
+		closing: make(chan struct{}), calls: map[string]*Call{},
+	}, nil
+}
+
+// Start binds UDP and TCP on cfg.Addr (the same port for both; port 0 picks
+// one) and returns once both listen. ctx bounds the start only; stop with Close.
+func (s *Server) Start(ctx context.Context) error {
+	if !s.started.CompareAndSwap(false, true) {
+		return errors.New("sip: server already started")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	hook := slog.New(&parseErrorHook{next: s.log.Handler(), obs: s.obs})
+	ua, err := sipgo.NewUA(
+		sipgo.WithUserAgent("hotline"),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(hook)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(hook)),
+	)
+	if err != nil {
+		return fmt.Errorf("sip: user agent: %w", err)
+	}
+	s.ua = ua
+	if err := s.listen(ctx); err != nil {
+		_ = ua.Close()
+		return err
+	}
+	host := s.addr.Addr().String()
+	s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(s.log))
+	if err == nil {
+		s.cli, err = sipgo.NewClient(ua, sipgo.WithClientLogger(s.log),
+			sipgo.WithClientHostname(host), sipgo.WithClientPort(int(s.addr.Port())))
+	}
+	if err != nil {
+		s.closeListeners()
+		_ = ua.Close()
+		return fmt.Errorf("sip: server: %w", err)
+	}
+	s.routes()
+	s.serveWG.Go(func() { _ = s.srv.ServeUDP(s.udp) })
+	s.serveWG.Go(func() { _ = s.srv.ServeTCP(s.tcp) })
+	s.log.Info("sip listening", "addr", s.addr.String(), "transports", "udp,tcp")
+	return nil
+}
+
+// listen binds UDP first, then TCP on the same port (retrying a few free
+// ports when cfg asks for port 0 and TCP's twin is taken).
+func (s *Server) listen(ctx context.Context) error {
+	want, err := netip.ParseAddrPort(s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("sip: addr %q: %w", s.cfg.Addr, err)
+	}
+	var lc net.ListenConfig
+	for attempt := 0; ; attempt++ {
+		udp, err := lc.ListenPacket(ctx, "udp", want.String())
+		if err != nil {
+			return fmt.Errorf("sip: listen udp %s: %w", want, err)
+		}
+		got := udp.LocalAddr().(*net.UDPAddr).AddrPort()
+		tcp, err := lc.Listen(ctx, "tcp", got.String())
+		if err != nil {
+			_ = udp.Close()
+			if want.Port() == 0 && attempt < 10 {
+				continue
+			}
+			return fmt.Errorf("sip: listen tcp %s: %w", got, err)
+		}
+		s.udp, s.tcp = udp, tcp
+		s.addr = netip.AddrPortFrom(got.Addr().Unmap(), got.Port())
+		return nil
+	}
+}
+
+func (s *Server) closeListeners() {
+	if s.udp != nil {
+		_ = s.udp.Close()
+	}
+	if s.tcp != nil {
+		_ = s.tcp.Close()
+	}
+}
+
+// Addr is the bound address (the real port when cfg.Addr had port 0).
+func (s *Server) Addr() netip.AddrPort { return s.addr }
+
+// Drain makes every new INVITE get 503 with Retry-After; live calls go on.
+func (s *Server) Drain() {
+	if !s.draining.Swap(true) {
+		s.log.Info("sip draining: new calls refused")
+	}
+}
+
+// ActiveCalls is the number of admitted calls (ringing or answered).
+func (s *Server) ActiveCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reserved
+}
+
+// Close hangs up every live call with BYE, waits for their handlers until ctx
+// ends, then stops the listeners and the user agent. It is idempotent.
+func (s *Server) Close(ctx context.Context) error {
+	s.once.Do(func() {
+		s.draining.Store(true)
+		s.mu.Lock()
+		close(s.closing)
+		s.mu.Unlock()
+		waited := make(chan struct{})
+		go func() {
+			s.callWG.Wait()
+			close(waited)
+		}()
+		select {
+		case <-waited:
+		case <-ctx.Done():
+			s.closeErr = fmt.Errorf("sip: close: calls still running: %w", ctx.Err())
+		}
+		s.closeListeners()
+		if s.ua != nil {
+			// The UA is closed last: BYEs above went out through it.
+			if err := s.ua.Close(); err != nil {
+				s.log.Debug("sip user agent close", "err", err)
+			}
+		}
+		s.serveWG.Wait()
+	})
+	return s.closeErr
+}
+
+// routes registers the sipgo handlers, each wrapped to count and to honour Max-Forwards.
+func (s *Server) routes() {
+	s.srv.OnInvite(s.wrap(s.onInvite))
+	s.srv.OnAck(s.wrap(s.onAck))
+	s.srv.OnBye(s.wrap(s.onBye))
+	s.srv.OnCancel(s.wrap(s.onCancel))
+	s.srv.OnOptions(s.wrap(s.onOptions))
+	s.srv.OnInfo(s.wrap(s.onInfo))
+	s.srv.OnNoRoute(s.wrap(s.onOther))
+}
+
+func (s *Server) wrap(h sipgo.RequestHandler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		s.obs.Request(string(req.Method))
+		if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 && !req.IsAck() {
+			// RFC 3261 §8.2.2 / §16.3: a request out of hops is refused, OPTIONS included.
+			s.respond(tx, req, sip.StatusTooManyHops, "Too Many Hops", nil)
+			return
+		}
+		h(req, tx)
+	}
+}
+
+// respond sends a response built from req and counts it.
+func (s *Server) respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, body []byte, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, reason, body)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	s.send(tx, res)
+}
+
+func (s *Server) send(tx sip.ServerTransaction, res *sip.Response) {
+	if err := tx.Respond(res); err != nil {
+		s.log.Debug("sip respond failed", "code", res.StatusCode, "err", err)
+		return
+	}
+	s.obs.Response(res.StatusCode)
+}
+
+func (s *Server) retryAfter() sip.Header {
+	return sip.NewHeader("Retry-After", strconv.Itoa(int(s.cfg.RetryAfter.Round(time.Second)/time.Second)))
+}
+
+func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	s.respond(tx, req, sip.StatusOK, "OK", nil,
+		sip.NewHeader("Allow", allowMethods), sip.NewHeader("Accept", "application/sdp"))
+}
+
+func (s *Server) onOther(req *sip.Request, tx sip.ServerTransaction) {
+	if knownMethod(req.Method) {
+		s.respond(tx, req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil, sip.NewHeader("Allow", allowMethods))
+		return
+	}
+	s.respond(tx, req, sip.StatusNotImplemented, "Not Implemented", nil, sip.NewHeader("Allow", allowMethods))
+}
+
+// onCancel only sees a CANCEL that matched no INVITE transaction (sipgo's
+// transaction layer answers the matching ones itself and sends 487).
+func (s *Server) onCancel(req *sip.Request, tx sip.ServerTransaction) {
+	s.respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil)
+}
+
+// dialogCall finds the call an in-dialog request belongs to.
+func (s *Server) dialogCall(req *sip.Request) *Call {
+	to, cid := req.To(), req.CallID()
+	if to == nil || cid == nil {
+		return nil
+	}
+	tag, _ := to.Params.Get("tag")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[dialogKey(cid.Value(), tag)]
+}
+
+func dialogKey(callID, localTag string) string { return callID + "\x00" + localTag }
+
+func (s *Server) onAck(req *sip.Request, _ sip.ServerTransaction) {
+	if c := s.dialogCall(req); c != nil {
+		c.gotAck(req)
+	}
+}
+
+func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	c := s.dialogCall(req)
+	if c == nil {
+		s.respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil)
+		return
+	}
+	s.respond(tx, req, sip.StatusOK, "OK", nil)
+	c.finish(SideCaller, CauseBye)
+}
+
+func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	c := s.dialogCall(req)
+	if c == nil {
+		s.respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil)
+		return
+	}
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = h.Value()
+	}
+	key, err := parseINFO(ct, req.Body())
+	switch {
+	case errors.Is(err, errNotDTMF):
+		s.respond(tx, req, sip.StatusUnsupportedMediaType, "Unsupported Media Type", nil,
+			sip.NewHeader("Accept", ctDTMFRelay+", "+ctDTMF))
+		return
+	case err != nil:
+		s.respond(tx, req, sip.StatusBadRequest, "Bad INFO body: "+oneLine(err.Error()), nil)
+		return
+	}
+	s.respond(tx, req, sip.StatusOK, "OK", nil)
+	c.infoDigit(key)
+}
+
+// onInvite admits a new call (or handles a re-INVITE) and, for a new call,
+// runs its whole life in this goroutine: sipgo gives every request its own
+// goroutine and keeps the INVITE transaction alive while we hold it.
+func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to != nil && to.Params.Has("tag") {
+		s.onReInvite(req, tx)
+		return
+	}
+	src, _ := netip.ParseAddrPort(req.Source())
+	src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+	log := s.log.With("sip_call_id", callIDOf(req), "source", src.String())
+
+	if s.draining.Load() {
+		s.obs.Dropped(DropDraining)
+		s.respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable", nil, s.retryAfter())
+		return
+	}
+	trunk, ok := s.trunks.match(src.Addr())
+	if !ok {
+		s.obs.Dropped(DropACL)
+		log.Warn("sip invite refused: source not allowed by any trunk")
+		s.respond(tx, req, sip.StatusForbidden, "Forbidden", nil)
+		return
+	}
+	if !s.limiter.allow(src.Addr(), time.Now()) {
+		s.obs.Dropped(DropRateLimit)
+		log.Warn("sip invite refused: rate limit")
+		s.respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable", nil, s.retryAfter())
+		return
+	}
+	var off offer
+	hasOffer := len(req.Body()) > 0
+	if hasOffer {
+		if ct := req.ContentType(); ct == nil || !strings.EqualFold(mediaType(ct.Value()), "application/sdp") {
+			s.respond(tx, req, sip.StatusUnsupportedMediaType, "Unsupported Media Type", nil,
+				sip.NewHeader("Accept", "application/sdp"))
+			return
+		}
+		var err error
+		off, err = parseOffer(req.Body(), nil)
+		if err != nil {
+			var se *sdpError
+			errors.As(err, &se)
+			log.Info("sip invite refused: sdp", "code", se.Code, "reason", se.Reason)
+			s.respond(tx, req, se.Code, se.Reason, nil)
+			return
+		}
+	}
+	if !s.admit() {
+		s.obs.Dropped(DropMaxCalls)
+		log.Warn("sip invite refused: max calls reached", "max_calls", s.cfg.MaxCalls)
+		s.respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable", nil, s.retryAfter())
+		return
+	}
+	defer s.callWG.Done()
+	defer s.release()
+
+	c := newCall(s, req, tx, trunk, src, log)
+	c.run(hasOffer, off)
+}
+
+// admit reserves a call slot unless MaxCalls is reached or the server is
+// closing; the caller must call s.callWG.Done and s.release when the call ends.
+func (s *Server) admit() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.closing:
+		return false
+	default:
+	}
+	if s.reserved >= s.cfg.MaxCalls {
+		return false
+	}
+	s.reserved++
+	s.callWG.Add(1) // under mu, and never after Close closed s.closing: no Add races Wait
+	return true
+}
+
+func (s *Server) release() {
+	s.mu.Lock()
+	s.reserved--
+	s.mu.Unlock()
+}
+
+func (s *Server) register(c *Call) {
+	s.mu.Lock()
+	s.calls[c.key] = c
+	s.mu.Unlock()
+}
+
+func (s *Server) unregister(c *Call) {
+	s.mu.Lock()
+	delete(s.calls, c.key)
+	s.mu.Unlock()
+}
+
+// onReInvite handles an in-dialog INVITE: hold, unhold, new media address or codec.
+func (s *Server) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
+	c := s.dialogCall(req)
+	if c == nil {
+		s.respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil)
+		return
+	}
+	var body []byte
+	if len(req.Body()) == 0 {
+		// Offerless re-INVITE: we offer again, the answer comes in the ACK.
+		b, err := c.sdp.offerAll()
+		if err != nil {
+			s.respond(tx, req, sip.StatusInternalServerError, "Server Internal Error", nil)
+			return
+		}
+		c.expectAckSDP.Store(true)
+		body = b
+	} else {
+		off, err := parseOffer(req.Body(), nil)
+		if err != nil {
+			var se *sdpError
+			errors.As(err, &se)
+			c.log.Info("sip re-invite refused: sdp", "code", se.Code, "reason", se.Reason)
+			s.respond(tx, req, se.Code, se.Reason, nil)
+			return
+		}
+		c.applyOffer(off)
+		b, err := c.sdp.answer(off)
+		if err != nil {
+			s.respond(tx, req, sip.StatusInternalServerError, "Server Internal Error", nil)
+			return
+		}
+		body = b
+	}
+	res := sip.NewSDPResponseFromRequest(req, body)
+	res.AppendHeader(c.contact())
+	s.send(tx, res)
+}
+
+func callIDOf(req *sip.Request) string {
+	if h := req.CallID(); h != nil {
+		return h.Value()
+	}
+	return ""
+}
+
+func mediaType(v string) string {
+	t, _, _ := strings.Cut(v, ";")
+	return strings.TrimSpace(t)
+}
+
+// newCallID makes our own call id (uuid v7: time-ordered).
+func newCallID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Request(string) {}
+func (nopObserver) Response(int)   {}
+func (nopObserver) Dropped(string) {}
+
+// parseErrorHook is the slog handler given to sipgo's transport and
+// transaction layers. sipgo has no callback for messages it cannot parse; it
+// logs them ("failed to parse", or a transaction key it cannot make). We count
+// those as Dropped("malformed") and log them at debug level instead of error,
+// so garbage on the port cannot flood the log. Other records pass through.
+type parseErrorHook struct {
+	next slog.Handler
+	obs  Observer
+}
+
+func (h *parseErrorHook) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelError || h.next.Enabled(ctx, l)
+}
+
+func (h *parseErrorHook) Handle(ctx context.Context, r slog.Record) error {
+	if isParseFailure(r) {
+		h.obs.Dropped(DropMalformed)
+		if !h.next.Enabled(ctx, slog.LevelDebug) {
+			return nil
+		}
+		d := slog.NewRecord(r.Time, slog.LevelDebug, "sip message dropped: malformed", r.PC)
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key != "data" {
+				d.AddAttrs(a)
+			}
+			return true
+		})
+		return h.next.Handle(ctx, d)
+	}
+	if !h.next.Enabled(ctx, r.Level) {
+		return nil
+	}
+	return h.next.Handle(ctx, r)
+}
+
+func isParseFailure(r slog.Record) bool {
+	switch r.Message {
+	case "failed to parse":
+		return true
+	case "Server tx failed to handle request":
+		bad := false
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "error" && strings.Contains(a.Value.String(), "make key failed") {
+				bad = true
+			}
+			return !bad
+		})
+		return bad
+	}
+	return false
+}
+
+func (h *parseErrorHook) WithAttrs(as []slog.Attr) slog.Handler {
+	return &parseErrorHook{next: h.next.WithAttrs(as), obs: h.obs}
+}
+
+func (h *parseErrorHook) WithGroup(name string) slog.Handler {
+	return &parseErrorHook{next: h.next.WithGroup(name), obs: h.obs}
+}
