@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hotline/hotline/internal/media"
+	"github.com/hotline/hotline/internal/store"
+	"github.com/hotline/hotline/internal/store/pgtest"
+	"github.com/hotline/hotline/sip/siptest"
+)
+
+// SIGTERM drains: a new INVITE gets 503 with Retry-After, the live call runs
+// on until the drain timeout, is then hung up with BYE, and its row is
+// complete once the node has stopped.
+func TestShutdownDrainsCalls(t *testing.T) {
+	n := startTestNode(t, nodeOptions{drain: 1500 * time.Millisecond})
+	phone := newPhone(t, siptest.PhoneOptions{Transport: "udp", Codecs: []media.Codec{media.PCMU}, DTMFType: 101})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	call, err := phone.Dial(ctx, n.uri("support"), siptest.DialOptions{})
+	require.NoError(t, err)
+	hear(t, call, toneOf["welcome"])
+	press(t, call, "11#", media.SourceRFC4733)
+	hear(t, call, holdTone)
+
+	stopped := make(chan error, 1)
+	start := time.Now()
+	go func() { stopped <- n.Shutdown(context.Background()) }()
+	require.Eventually(t, func() bool {
+		_, err := phone.Dial(ctx, n.uri("support"), siptest.DialOptions{})
+		var re *siptest.ResponseError
+		return errors.As(err, &re) && re.Code == 503
+	}, 2*time.Second, 100*time.Millisecond, "a new call during the drain gets 503")
+	hear(t, call, holdTone) // the live call is still up
+
+	select {
+	case <-call.Done():
+		require.GreaterOrEqual(t, time.Since(start), time.Second, "BYE only after the drain timeout")
+	case <-ctx.Done():
+		t.Fatal("the live call was never hung up")
+	}
+	require.NoError(t, <-stopped)
+
+	// The node is gone: read its database directly.
+	st, err := store.Open(context.Background(), n.cfg.Store, nil)
+	require.NoError(t, err)
+	defer st.Close()
+	calls, _, err := st.ListCalls(context.Background(), store.Page{Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, calls, 1, "the 503 calls were refused before they got a row")
+	c := calls[0]
+	require.NotNil(t, c.EndedAt)
+	require.Equal(t, "shutdown", c.Outcome)
+	require.Equal(t, "hotline", c.HangupSide)
+	require.Equal(t, "shutdown", c.HangupCause)
+}
+
+// PostgreSQL restarts while calls are live; the calls go on, and afterwards
+// every row and event is in the database.
+func TestPostgresRestartLosesNothing(t *testing.T) {
+	pg := pgtest.Start(t)
+	url := pg.CreateDB(t)
+	n := startTestNode(t, nodeOptions{database: url})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	const calls = 4
+	var live []*siptest.PhoneCall
+	for i := 0; i < calls; i++ {
+		p := newPhone(t, siptest.PhoneOptions{Transport: "udp", Codecs: []media.Codec{media.PCMU}, DTMFType: 101})
+		c, err := p.Dial(ctx, n.uri("support"), siptest.DialOptions{})
+		require.NoError(t, err)
+		live = append(live, c)
+	}
+	pg.Halt(t) // the database is gone while the callers navigate the menu
+	for _, c := range live {
+		press(t, c, "11#", media.SourceRFC4733)
+	}
+	for _, c := range live {
+		hear(t, c, holdTone)
+		require.NoError(t, c.Hangup(ctx))
+	}
+	pg.Resume(t)
+	require.NoError(t, n.Shutdown(context.Background())) // flushes the writer
+
+	st, err := store.Open(context.Background(), store.Config{Database: url}, nil)
+	require.NoError(t, err)
+	defer st.Close()
+	rows, _, err := st.ListCalls(context.Background(), store.Page{Limit: 100})
+	require.NoError(t, err)
+	require.Len(t, rows, calls)
+	for _, r := range rows {
+		require.NotNil(t, r.EndedAt, r.ID)
+		require.Equal(t, "queued", r.Outcome)
+		require.Equal(t, "11#", r.Digits)
+		_, events, err := st.GetCall(context.Background(), r.ID)
+		require.NoError(t, err)
+		var digits int
+		for i, e := range events {
+			require.Equal(t, i+1, e.Seq, "no gap in the event list")
+			if e.Kind == "digit" {
+				digits++
+			}
+		}
+		require.Equal(t, 3, digits)
+		require.Equal(t, "ended", events[len(events)-1].Kind)
+	}
+}
+
+// `hotline check` prints the demo's flow as a tree; a broken flow is named by
+// file and line, and serve refuses to start with it.
+func TestCheckCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"check"}, &out, &errOut))
+	require.Contains(t, out.String(), "main [menu] prompt main-menu")
+	require.Contains(t, out.String(), "configuration OK")
+
+	dir := t.TempDir()
+	fsys := testAssets(t, "flows: {demo: flows/demo.yaml}\nprompts: {languages: [en, ru]}\n")
+	for name, f := range fsys {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		data := f.Data
+		if name == "flows/demo.yaml" {
+			data = []byte(strings.Replace(string(data), "next: choose-language", "next: nowhere", 1))
+		}
+		require.NoError(t, os.WriteFile(p, data, 0o644))
+	}
+	err := run(context.Background(), []string{"check", filepath.Join(dir, "config.yaml")}, &out, &errOut)
+	require.Error(t, err)
+	require.Regexp(t, `flows/demo\.yaml:\d+: .*nowhere`, err.Error())
+
+	err = run(context.Background(), []string{"serve", "--config", filepath.Join(dir, "config.yaml"),
+		"--sip", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data", t.TempDir()}, &out, &errOut)
+	require.Error(t, err, "serve refuses a broken flow")
+	require.Regexp(t, `flows/demo\.yaml:\d+: `, err.Error())
+
+	err = run(context.Background(), []string{"serve", "--rtp-ports", "9-1"}, &out, &errOut)
+	require.ErrorContains(t, err, "rtp.ports")
+}
