@@ -67,17 +67,16 @@ type Call struct {
 
 	expectAckSDP atomic.Bool // our 200 (or re-INVITE 200) carried an offer
 
-	endOnce  sync.Once
-	ending   chan struct{} // closed by finish: the call is over, teardown runs
-	side     string        // set once in finish, read after ending/done
-	cause    string
-	mu       sync.Mutex // guards remote
-	remote   media.Remote
-	ctx      context.Context
-	cancel   context.CancelFunc
-	done     chan struct{} // closed when teardown is complete
-	ackOnce  sync.Once
-	infoDrop atomic.Int64
+	endOnce sync.Once
+	ending  chan struct{} // closed by finish: the call is over, teardown runs
+	side    string        // set once in finish, read after ending/done
+	cause   string
+	mu      sync.Mutex // guards remote
+	remote  media.Remote
+	ctx     context.Context
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when teardown is complete
+	ackOnce sync.Once
 }
 
 func newCall(s *Server, req *sip.Request, tx sip.ServerTransaction, trunk TrunkConfig, src netip.AddrPort, log *slog.Logger) *Call {
@@ -188,7 +187,6 @@ func (c *Call) infoDigit(key byte) {
 	case c.digits <- d:
 		c.log.Debug("dtmf", "key", string(key), "source", d.Source)
 	default:
-		c.infoDrop.Add(1)
 		c.log.Warn("dtmf dropped: nobody reads Call.Digits", "key", string(key))
 	}
 }

@@ -107,8 +107,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	calls    map[string]*Call // by dialog key (Call-ID + our tag)
-	reserved int              // calls admitted (ringing or up); compared with MaxCalls
-	callWG   sync.WaitGroup   // every INVITE handler that admitted a call
+	reserved int              // calls admitted and not yet torn down; compared with MaxCalls
+	released chan struct{}    // poked (never blocks) each time a call is torn down
 }
 
 // NewServer validates cfg and builds a server; Start makes it listen.
@@ -138,7 +138,7 @@ func NewServer(cfg Config, h Handler, opt Options) (*Server, error) {
 	return &Server{
 		cfg: cfg, h: h, opt: opt, log: log.With("component", "sip"), obs: obs,
 		trunks: trunks, limiter: newRateLimiter(cfg.InviteRate, cfg.InviteBurst),
-		closing: make(chan struct{}), calls: map[string]*Call{},
+		closing: make(chan struct{}), calls: map[string]*Call{}, released: make(chan struct{}, 1),
 	}, nil
 }
 
@@ -238,22 +238,21 @@ func (s *Server) ActiveCalls() int {
 }
 
 // Close hangs up every live call with BYE, waits for their handlers until ctx
-// ends, then stops the listeners and the user agent. It is idempotent.
+// ends, then stops the listeners and the user agent. It is idempotent. Each
+// call is owned by the sipgo goroutine of its INVITE; Close waits for all of
+// them to finish their teardown (or for ctx).
 func (s *Server) Close(ctx context.Context) error {
 	s.once.Do(func() {
 		s.draining.Store(true)
 		s.mu.Lock()
-		close(s.closing)
+		close(s.closing) // under mu: admit never reserves a slot after this
 		s.mu.Unlock()
-		waited := make(chan struct{})
-		go func() {
-			s.callWG.Wait()
-			close(waited)
-		}()
-		select {
-		case <-waited:
-		case <-ctx.Done():
-			s.closeErr = fmt.Errorf("sip: close: calls still running: %w", ctx.Err())
+		for s.ActiveCalls() > 0 && s.closeErr == nil {
+			select {
+			case <-s.released:
+			case <-ctx.Done():
+				s.closeErr = fmt.Errorf("sip: close: %d calls still running: %w", s.ActiveCalls(), ctx.Err())
+			}
 		}
 		s.closeListeners()
 		if s.ua != nil {
@@ -388,7 +387,12 @@ func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 // runs its whole life in this goroutine: sipgo gives every request its own
 // goroutine and keeps the INVITE transaction alive while we hold it.
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
-	if to := req.To(); to != nil && to.Params.Has("tag") {
+	if req.From() == nil || req.To() == nil || req.CallID() == nil {
+		s.obs.Dropped(DropMalformed)
+		s.respond(tx, req, sip.StatusBadRequest, "Bad Request: missing From, To or Call-ID", nil)
+		return
+	}
+	if to := req.To(); to.Params.Has("tag") {
 		s.onReInvite(req, tx)
 		return
 	}
@@ -438,7 +442,6 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable", nil, s.retryAfter())
 		return
 	}
-	defer s.callWG.Done()
 	defer s.release()
 
 	c := newCall(s, req, tx, trunk, src, log)
@@ -446,7 +449,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 // admit reserves a call slot unless MaxCalls is reached or the server is
-// closing; the caller must call s.callWG.Done and s.release when the call ends.
+// closing; the caller must call s.release when the call is torn down.
 func (s *Server) admit() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -459,7 +462,6 @@ func (s *Server) admit() bool {
 		return false
 	}
 	s.reserved++
-	s.callWG.Add(1) // under mu, and never after Close closed s.closing: no Add races Wait
 	return true
 }
 
@@ -467,6 +469,10 @@ func (s *Server) release() {
 	s.mu.Lock()
 	s.reserved--
 	s.mu.Unlock()
+	select {
+	case s.released <- struct{}{}:
+	default:
+	}
 }
 
 func (s *Server) register(c *Call) {

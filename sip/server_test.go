@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,6 +91,11 @@ type fixture struct {
 
 func startServer(t *testing.T, edit func(*Config)) *fixture {
 	t.Helper()
+	return startServerMedia(t, edit, 5*time.Second)
+}
+
+func startServerMedia(t *testing.T, edit func(*Config), mediaTimeout time.Duration) *fixture {
+	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.AckTimeout = 2 * time.Second
@@ -99,7 +105,7 @@ func startServer(t *testing.T, edit func(*Config)) *fixture {
 	ports, err := media.NewPorts(media.PortsConfig{IP: netip.MustParseAddr("127.0.0.1"), Quarantine: -1})
 	require.NoError(t, err)
 	h, obs := newTestHandler(), newCountObserver()
-	srv, err := NewServer(cfg, h, Options{Ports: ports, Observer: obs, MediaTimeout: 5 * time.Second, Logger: testLogger(t)})
+	srv, err := NewServer(cfg, h, Options{Ports: ports, Observer: obs, MediaTimeout: mediaTimeout, Logger: testLogger(t)})
 	require.NoError(t, err)
 	require.NoError(t, srv.Start(t.Context()))
 	t.Cleanup(func() {
@@ -376,6 +382,12 @@ func TestRawRequests(t *testing.T) {
 		require.Equal(t, 400, res.code)
 		require.Contains(t, res.reason, "no connection address")
 	})
+	t.Run("400 INVITE without From", func(t *testing.T) {
+		msg := invite(t, "sip:100@x", offerSDP("0"))
+		msg = strings.Replace(msg, "From: <sip:caller@127.0.0.1>;tag=abc\r\n", "", 1)
+		res := rawUDP(t, a, msg)
+		require.Equal(t, 400, res.code)
+	})
 	t.Run("OPTIONS 200", func(t *testing.T) {
 		res := rawUDP(t, a, request("OPTIONS", 70, "", ""))
 		require.Equal(t, 200, res.code)
@@ -432,16 +444,7 @@ func TestAckTimeoutSendsBye(t *testing.T) {
 			sawOK = true
 		}
 		if strings.HasPrefix(m, "BYE ") {
-			ok := "SIP/2.0 200 OK\r\n"
-			for line := range strings.Lines(m) {
-				for _, h := range []string{"Via:", "From:", "To:", "Call-ID:", "CSeq:"} {
-					if strings.HasPrefix(line, h) {
-						ok += line
-					}
-				}
-			}
-			_, err = conn.WriteTo([]byte(ok+"Content-Length: 0\r\n\r\n"), to)
-			require.NoError(t, err)
+			answerBye(t, conn, to, m)
 			break
 		}
 	}
@@ -452,6 +455,48 @@ func TestAckTimeoutSendsBye(t *testing.T) {
 		t.Fatal("handler ran for an unconfirmed call")
 	default:
 	}
+}
+
+func TestMediaTimeoutHangsUp(t *testing.T) {
+	f := startServerMedia(t, nil, 300*time.Millisecond)
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer conn.Close()
+	to := net.UDPAddrFromAddrPort(f.srv.Addr())
+	local := conn.LocalAddr().String()
+	inv := strings.ReplaceAll(invite(t, "sip:100@x", offerSDP("0")), "LOCAL", local)
+	_, err = conn.WriteTo([]byte(inv), to)
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+	buf := make([]byte, 4096)
+	acked := false
+	for {
+		n, _, err := conn.ReadFrom(buf)
+		require.NoError(t, err, "expected 200 then BYE")
+		m := string(buf[:n])
+		if strings.HasPrefix(m, "SIP/2.0 200") && !acked {
+			// ACK the 200 (same Call-ID, From, the To with the server's tag), then send no RTP at all.
+			ack := "ACK sip:hotline@" + f.srv.Addr().String() + " SIP/2.0\r\nVia: SIP/2.0/UDP " + local + ";branch=z9hG4bK-ack-" + uuid.NewString() + "\r\nMax-Forwards: 70\r\n"
+			for line := range strings.Lines(m) {
+				if strings.HasPrefix(line, "From:") || strings.HasPrefix(line, "To:") || strings.HasPrefix(line, "Call-ID:") {
+					ack += line
+				}
+			}
+			ack += "CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
+			_, err = conn.WriteTo([]byte(ack), to)
+			require.NoError(t, err)
+			acked = true
+		}
+		if strings.HasPrefix(m, "BYE ") {
+			answerBye(t, conn, to, m)
+			break
+		}
+	}
+	c := f.nextCall(t)
+	waitDone(t, c.Done(), "call end")
+	side, cause := c.End()
+	require.Equal(t, SideHotline, side)
+	require.Equal(t, CauseMediaTimeout, cause)
 }
 
 func TestCloseHangsUpLiveCalls(t *testing.T) {
@@ -471,6 +516,21 @@ func TestCloseHangsUpLiveCalls(t *testing.T) {
 }
 
 // --- raw SIP over UDP ---
+
+// answerBye sends 200 OK for the BYE request bye.
+func answerBye(t *testing.T, conn net.PacketConn, to net.Addr, bye string) {
+	t.Helper()
+	ok := "SIP/2.0 200 OK\r\n"
+	for line := range strings.Lines(bye) {
+		for _, h := range []string{"Via:", "From:", "To:", "Call-ID:", "CSeq:"} {
+			if strings.HasPrefix(line, h) {
+				ok += line
+			}
+		}
+	}
+	_, err := conn.WriteTo([]byte(ok+"Content-Length: 0\r\n\r\n"), to)
+	require.NoError(t, err)
+}
 
 type rawResponse struct {
 	code    int
@@ -544,4 +604,29 @@ func testLogger(t *testing.T) *slog.Logger {
 		return nil
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func TestNoGoroutinesLeftAfterClose(t *testing.T) {
+	for _, tr := range []string{"udp", "tcp"} {
+		t.Run(tr, func(t *testing.T) { noGoroutinesLeft(t, tr) })
+	}
+}
+
+func noGoroutinesLeft(t *testing.T, transport string) {
+	before := runtime.NumGoroutine()
+	func() {
+		f := startServer(t, nil)
+		ph, err := siptest.NewPhone(siptest.PhoneOptions{Transport: transport})
+		require.NoError(t, err)
+		call, err := ph.Dial(t.Context(), f.uri, siptest.DialOptions{})
+		require.NoError(t, err)
+		f.nextCall(t)
+		require.NoError(t, call.Hangup(t.Context()))
+		require.NoError(t, ph.Close())
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		require.NoError(t, f.srv.Close(ctx))
+	}()
+	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+1 }, 5*time.Second, 20*time.Millisecond,
+		"goroutines: %d before, %d after", before, runtime.NumGoroutine())
 }

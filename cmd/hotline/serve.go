@@ -104,7 +104,7 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 	if err = n.store.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	n.writer = store.NewWriter(n.store, store.WriterConfig{Logger: log})
+	n.writer = store.NewWriter(n.store, store.WriterConfig{Logger: log, JournalDir: cfg.Store.JournalDir()})
 	n.board = switchboard.New(assets, switchboard.Options{
 		Recorder: n.writer, Metrics: m.Calls, MediaObserver: m.RTP, Logger: log,
 	})

@@ -14,11 +14,17 @@ import (
 // next page holds calls strictly before that position in (arrived_at, id)
 // order.
 
+// ErrBadCursor reports a Page.Cursor that no ListCalls produced.
+var ErrBadCursor = errors.New("store: bad cursor")
+
 // cursorPos is a decoded cursor.
 type cursorPos struct {
 	ArrivedMicros int64
 	ID            string
 }
+
+// maxCursorMicros is the end of year 9999, beyond what both databases store.
+const maxCursorMicros = 253402300799999999
 
 // maxCursorLen bounds what decodeCursor accepts (an id is a uuid in practice).
 const maxCursorLen = 512
@@ -48,8 +54,8 @@ func decodeCursor(s string) (pos cursorPos, ok bool, err error) {
 	if err != nil {
 		return cursorPos{}, false, fmt.Errorf("%w: %w", ErrBadCursor, err)
 	}
+	if n < 0 || n > maxCursorMicros {
+		return cursorPos{}, false, fmt.Errorf("%w: time out of range", ErrBadCursor)
+	}
 	return cursorPos{ArrivedMicros: n, ID: id}, true, nil
 }
-
-// ErrBadCursor reports a Page.Cursor that no ListCalls produced.
-var ErrBadCursor = errors.New("store: bad cursor")

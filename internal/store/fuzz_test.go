@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"testing"
@@ -68,4 +69,11 @@ func FuzzReadJournal(f *testing.F) {
 		}
 		t.Fatal("readBatch made no progress")
 	})
+}
+
+func TestCursorRejectsOutOfRangeTimes(t *testing.T) {
+	for _, raw := range []string{"-1:x", "253402300800000000:x", "9223372036854775807:x"} {
+		_, _, err := decodeCursor(base64.RawURLEncoding.EncodeToString([]byte(raw)))
+		require.ErrorIs(t, err, ErrBadCursor, raw)
+	}
 }

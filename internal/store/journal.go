@@ -40,11 +40,13 @@ const (
 // journal owns the files of one JournalDir. It is not safe for concurrent
 // use; the Writer serializes access with its own lock.
 type journal struct {
-	dir    string
-	active *os.File // file appends go to; nil until the first spill
-	name   string   // active file's path
-	serial int
-	sealed []string // closed files waiting for replay, oldest first
+	dir     string
+	active  *os.File // file appends go to; nil until the first spill
+	name    string   // active file's path
+	serial  int
+	sealed  []string       // closed files waiting for replay, oldest first
+	counts  map[string]int // records per sealed file
+	nActive int            // records in the active file
 }
 
 // openJournal creates dir if needed and finds files left for replay. It
@@ -57,7 +59,7 @@ func openJournal(dir string) (*journal, int, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: journal: %w", err)
 	}
-	j := &journal{dir: dir}
+	j := &journal{dir: dir, counts: map[string]int{}}
 	total := 0
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasPrefix(e.Name(), journalPrefix) || !strings.HasSuffix(e.Name(), journalSuffix) {
@@ -69,6 +71,7 @@ func openJournal(dir string) (*journal, int, error) {
 			return nil, 0, fmt.Errorf("store: journal: %w", err)
 		}
 		j.sealed = append(j.sealed, p)
+		j.counts[p] = n
 		total += n
 	}
 	sort.Strings(j.sealed)
@@ -114,6 +117,7 @@ func (j *journal) append(rec journalRecord) error {
 	if _, err := j.active.Write(append(line, '\n')); err != nil {
 		return fmt.Errorf("store: journal: write %s: %w", j.name, err)
 	}
+	j.nActive++
 	return nil
 }
 
@@ -124,11 +128,18 @@ func (j *journal) seal() error {
 	}
 	err := j.active.Close()
 	j.sealed = append(j.sealed, j.name)
-	j.active, j.name = nil, ""
+	j.counts[j.name] = j.nActive
+	j.active, j.name, j.nActive = nil, "", 0
 	if err != nil {
 		return fmt.Errorf("store: journal: close: %w", err)
 	}
 	return nil
+}
+
+// done drops the head sealed file (fully replayed, or gone).
+func (j *journal) done() {
+	delete(j.counts, j.sealed[0])
+	j.sealed = j.sealed[1:]
 }
 
 // close seals the active file; the sealed files stay for the next Writer.

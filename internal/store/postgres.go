@@ -284,10 +284,12 @@ func scanPgCall(r pgx.Row) (Call, error) {
 }
 
 // pgClassify wraps err with ErrRejected when the server refused the data
-// itself: SQLSTATE class 22 (data exception) or 23 (integrity violation).
+// itself: SQLSTATE class 22 (data exception), 23 (integrity violation) or
+// 54 (program limit exceeded, e.g. a value too large).
 func pgClassify(err error) error {
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23")) {
+	if errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23") ||
+		strings.HasPrefix(pe.Code, "54")) {
 		return fmt.Errorf("%w: %w", ErrRejected, err)
 	}
 	return err

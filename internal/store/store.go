@@ -61,9 +61,10 @@ type Event struct {
 	Detail string
 }
 
-// Page asks ListCalls for up to Limit calls, newest first by (ArrivedAt, ID),
-// continuing after Cursor (the opaque next value of the previous page; "" for
-// the first page).
+// Page asks ListCalls for up to Limit calls (DefaultPageLimit when <= 0, at
+// most MaxPageLimit), newest first by (ArrivedAt, ID), continuing after Cursor
+// (the opaque next value of the previous page; "" for the first page). A
+// cursor ListCalls did not produce fails with ErrBadCursor.
 type Page struct {
 	Limit  int
 	Cursor string
@@ -97,6 +98,36 @@ type Config struct {
 	// "sqlite:PATH" for an SQLite file elsewhere, or a "postgres://…" /
 	// "postgresql://…" URL for PostgreSQL.
 	Database string `yaml:"database"`
+}
+
+// JournalDir is where a Writer over this store should spill records:
+// <DataDir>/journal.
+func (c Config) JournalDir() string {
+	if c.DataDir == "" {
+		return ""
+	}
+	return filepath.Join(c.DataDir, "journal")
+}
+
+// LogValue shows a call in logs with its times, not pointer addresses, so a
+// record logged because it could not be written can be recovered from the log.
+func (c Call) LogValue() slog.Value {
+	opt := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return slog.GroupValue(
+		slog.String("id", c.ID), slog.String("sip_call_id", c.SIPCallID),
+		slog.String("from", c.From), slog.String("to", c.To), slog.String("trunk", c.Trunk),
+		slog.String("source", c.Source), slog.Time("arrived_at", c.ArrivedAt),
+		slog.String("answered_at", opt(c.AnsweredAt)), slog.String("ended_at", opt(c.EndedAt)),
+		slog.String("flow", c.Flow), slog.Any("ivr_path", c.IVRPath), slog.String("digits", c.Digits),
+		slog.Any("vars", c.Vars), slog.String("language", c.Language), slog.String("outcome", c.Outcome),
+		slog.String("queue", c.Queue), slog.String("hangup_cause", c.HangupCause),
+		slog.String("hangup_side", c.HangupSide), slog.Time("updated_at", c.UpdatedAt),
+	)
 }
 
 // Limits of a Page.

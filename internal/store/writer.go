@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -52,8 +53,9 @@ type Writer struct {
 	closed   bool     // the goroutine has exited; new records cannot be written
 	closeErr error
 
-	// Used by the writer goroutine only.
-	replayOffset int64
+	// Used by the writer goroutine only: progress in the head journal file.
+	replayOffset  int64
+	replayRecords int
 }
 
 // pendingCall is a queued snapshot; gen orders snapshots of the same call.
@@ -309,16 +311,12 @@ func (w *Writer) run(ctx context.Context) {
 	}
 }
 
-// nextBackoff doubles prev within [lo, hi] and adds up to 20% jitter.
+// nextBackoff doubles prev, adds up to 20% jitter (so several nodes do not
+// retry in step), and keeps the result within [lo, hi].
 func nextBackoff(prev, lo, hi time.Duration) time.Duration {
-	d := prev * 2
-	if d < lo {
-		d = lo
-	}
-	if d > hi {
-		d = hi
-	}
-	return d + time.Duration(rand.Int64N(int64(d)/5+1))
+	d := max(prev*2, lo)
+	d += time.Duration(rand.Int64N(int64(d)/5 + 1))
+	return min(d, hi)
 }
 
 // flush writes queued snapshots, then queued events, then one batch of the
@@ -461,6 +459,16 @@ func (w *Writer) replayJournal(ctx context.Context) error {
 	w.mu.Unlock()
 
 	b, err := readBatch(path, w.replayOffset, w.cfg.BatchSize)
+	if errors.Is(err, fs.ErrNotExist) {
+		w.mu.Lock()
+		lost := max(0, w.journal.counts[path]-w.replayRecords)
+		w.spilled = max(0, w.spilled-lost)
+		w.journal.done()
+		w.mu.Unlock()
+		w.replayOffset, w.replayRecords = 0, 0
+		w.log.Error("store writer: journal file vanished before replay; its records are lost", "file", path, "records", lost)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -478,6 +486,7 @@ func (w *Writer) replayJournal(ctx context.Context) error {
 		}
 	}
 	w.replayOffset = b.end
+	w.replayRecords += b.records
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.spilled = max(0, w.spilled-b.records)
@@ -485,8 +494,8 @@ func (w *Writer) replayJournal(ctx context.Context) error {
 		if err := os.Remove(path); err != nil {
 			w.log.Error("store writer: remove replayed journal", "file", path, "err", err)
 		}
-		w.journal.sealed = w.journal.sealed[1:]
-		w.replayOffset = 0
+		w.journal.done()
+		w.replayOffset, w.replayRecords = 0, 0
 		if len(w.journal.sealed) == 0 && w.journal.active == nil {
 			w.spilled = 0
 		}

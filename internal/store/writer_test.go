@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -155,7 +157,8 @@ func TestWriterCloseWithoutJournalLogsWhatIsLost(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
 	require.ErrorContains(t, w.Close(ctx), "1 lost (logged)")
-	require.Contains(t, logs.String(), "doomed", "an unwritten record is logged in full, never dropped silently")
+	require.Contains(t, logs.String(), "call.id=doomed", "an unwritten record is logged in full, never dropped silently")
+	require.Contains(t, logs.String(), "call.ended_at=2026-11-24T09:01:35Z", "times are logged as times")
 
 	w.AppendEvent(store.Event{CallID: "late", Seq: 1})
 	require.Contains(t, logs.String(), "closed; event not written")
@@ -298,4 +301,39 @@ func TestWriterSurvivesPostgresRestart(t *testing.T) {
 			require.Equal(t, i+1, e.Seq)
 		}
 	}
+}
+
+func TestWriterJournalFileVanishes(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "journal-1-1.jsonl")
+	line := `{"event":{"CallID":"c","Seq":1,"At":"2026-11-24T09:00:00Z","Kind":"invite","Detail":""}}` + "\n"
+	require.NoError(t, os.WriteFile(path, []byte(line+line), 0o600))
+	f := newFakeStore()
+	f.setDown(true)
+	var logs logBuffer
+	cfg := fastRetry(&logs)
+	cfg.JournalDir = dir
+	w := store.NewWriter(f, cfg)
+	require.Equal(t, 2, w.Pending())
+	require.NoError(t, os.Remove(path))
+	// Stay down until the writer notices, so it cannot finish from a read
+	// made before the file went away.
+	for i := 0; !strings.Contains(logs.String(), "journal file vanished"); i++ {
+		require.Less(t, i, 1000, "writer never noticed the missing journal file")
+		time.Sleep(5 * time.Millisecond)
+	}
+	f.setDown(false)
+	require.NoError(t, w.Close(t.Context()), "a vanished journal file must not wedge the writer")
+	require.Zero(t, w.Pending())
+	require.Contains(t, logs.String(), "journal file vanished")
+}
+
+func TestWriterCloseStopsItsGoroutine(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for range 20 {
+		w := store.NewWriter(newFakeStore(), fastRetry(nil))
+		w.SaveCall(storetest.SampleCall("x", fixedTime))
+		require.NoError(t, w.Close(t.Context()))
+	}
+	require.LessOrEqual(t, runtime.NumGoroutine(), before+1, "every Writer goroutine has exited after Close")
 }

@@ -38,3 +38,9 @@ func TestStopIsIdempotent(t *testing.T) {
 	srv.Stop()
 	srv.Stop()
 }
+
+func TestMissingBinariesSayWhatToInstall(t *testing.T) {
+	t.Setenv("HOTLINE_PG_BIN", t.TempDir())
+	_, err := pgtest.New()
+	require.ErrorContains(t, err, "has no initdb and pg_ctl")
+}
