@@ -12,7 +12,7 @@
 //
 // Prompt names: welcome, choose-language, main-menu, enter-serial, you-entered,
 // enter-ticket, invalid, no-input, goodbye, connecting, closed, digit-0 … digit-9,
-// star, hash.
+// star, hash; and for the queue: position-is, wait-is, wait-short, all-busy, overflow.
 //
 // Regenerate the prompts with `sh internal/demo/gen/prompts.sh` (espeak-ng and
 // sox) and the music with `go generate ./internal/demo`.

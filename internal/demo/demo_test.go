@@ -79,5 +79,5 @@ func TestAssetsStayModest(t *testing.T) {
 		return err
 	})
 	require.NoError(t, err)
-	require.Less(t, total, int64(2<<20), "prompts exceed 2 MB")
+	require.Less(t, total, int64(3<<20), "prompts exceed 3 MB")
 }

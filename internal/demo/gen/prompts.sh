@@ -57,6 +57,18 @@ ru goodbye "Спасибо за звонок. До свидания."
 ru connecting "Пожалуйста, оставайтесь на линии. Мы соединим вас с первым освободившимся специалистом."
 ru closed "Сейчас служба поддержки закрыта. Пожалуйста, позвоните в рабочее время."
 
+# Queue announcements: position and estimated wait (numbers are read with the digit prompts).
+en position-is "Your position in the queue is"
+en wait-is "Your estimated waiting time in minutes is"
+en wait-short "You will be connected in less than a minute."
+en all-busy "All our specialists are busy right now. Please stay on the line."
+en overflow "We are sorry, no specialist can take your call right now. Please call again later. Goodbye."
+ru position-is "Ваш номер в очереди"
+ru wait-is "Ожидаемое время ожидания в минутах"
+ru wait-short "Мы соединим вас менее чем через минуту."
+ru all-busy "Все специалисты сейчас заняты. Пожалуйста, оставайтесь на линии."
+ru overflow "К сожалению, сейчас никто не может ответить на ваш звонок. Пожалуйста, позвоните позже. До свидания."
+
 # Digits, star and hash as spoken words (say_digits reads numbers back with these).
 set -- zero one two three four five six seven eight nine
 for d in 0 1 2 3 4 5 6 7 8 9; do
