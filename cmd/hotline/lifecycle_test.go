@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -82,6 +83,8 @@ func TestPostgresRestartLosesNothing(t *testing.T) {
 		live = append(live, c)
 	}
 	pg.Halt(t) // the database is gone while the callers navigate the menu
+	require.Eventually(t, func() bool { return n.getJSON("/readyz", nil) == 503 }, 5*time.Second, 100*time.Millisecond,
+		"/readyz reports the store unreachable")
 	for _, c := range live {
 		press(t, c, "11#", media.SourceRFC4733)
 	}
@@ -90,6 +93,7 @@ func TestPostgresRestartLosesNothing(t *testing.T) {
 		require.NoError(t, c.Hangup(ctx))
 	}
 	pg.Resume(t)
+	require.Equal(t, 200, n.getJSON("/readyz", nil))
 	require.NoError(t, n.Shutdown(context.Background())) // flushes the writer
 
 	st, err := store.Open(context.Background(), store.Config{Database: url}, nil)
@@ -146,4 +150,30 @@ func TestCheckCommand(t *testing.T) {
 
 	err = run(context.Background(), []string{"serve", "--rtp-ports", "9-1"}, &out, &errOut)
 	require.ErrorContains(t, err, "rtp.ports")
+}
+
+// A reload with a broken flow keeps the running flows; a good one takes effect
+// for the next call.
+func TestReloadKeepsFlowsOnError(t *testing.T) {
+	n := startTestNode(t, nodeOptions{})
+	broken := testAssets(t, "")
+	broken["flows/demo.yaml"] = &fstest.MapFile{Data: []byte("start: nowhere\nnodes: {}\n")}
+	n.reload(n.cfg, broken)
+	require.Contains(t, n.logs.String(), "reload failed; keeping the running flows")
+
+	phone := newPhone(t, siptest.PhoneOptions{Transport: "udp", Codecs: []media.Codec{media.PCMU}, DTMFType: 101})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	call, err := phone.Dial(ctx, n.uri("support"), siptest.DialOptions{})
+	require.NoError(t, err)
+	hear(t, call, toneOf["welcome"]) // the old flow still answers
+	require.NoError(t, call.Hangup(ctx))
+
+	changed := testAssets(t, "")
+	changed["prompts/en/welcome.wav"] = &fstest.MapFile{Data: wav(t, 900, toneLen)}
+	n.reload(n.cfg, changed)
+	call, err = phone.Dial(ctx, n.uri("support"), siptest.DialOptions{})
+	require.NoError(t, err)
+	hear(t, call, 900) // the new welcome prompt
+	require.NoError(t, call.Hangup(ctx))
 }
