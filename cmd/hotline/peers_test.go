@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hotline/hotline/internal/baresiptest"
 	"github.com/hotline/hotline/internal/httpapi"
 	"github.com/hotline/hotline/internal/sipptest"
 )
@@ -39,4 +40,27 @@ func TestSIPpCallerNavigatesMenu(t *testing.T) {
 		require.Equal(t, "11#", d.Digits)
 		require.Equal(t, "caller", d.HangupSide)
 	}
+}
+
+// baresip, a second real SIP phone, dials the hotline, picks English and
+// billing with RFC 4733 digits, waits in the queue and hangs up.
+func TestBaresipCaller(t *testing.T) {
+	n := startTestNode(t, nodeOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := baresiptest.Call(ctx, baresiptest.Options{
+		Target:   n.uri("support"),
+		Digits:   "12",
+		DigitGap: 700 * time.Millisecond,
+		Hold:     1500 * time.Millisecond,
+	})
+	require.NoError(t, err, res.Log)
+	require.True(t, res.Established, res.Log)
+	require.Equal(t, "12", res.Sent)
+
+	c := n.waitEnded(res.CallID).Call
+	require.Equal(t, "queued", c.Outcome)
+	require.Equal(t, "billing", c.Queue)
+	require.Equal(t, "12", c.Digits)
+	require.Equal(t, "caller", c.HangupSide, "baresip hung up")
 }
