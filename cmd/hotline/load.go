@@ -1,13 +1,16 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/hotline/hotline/internal/config"
 	"github.com/hotline/hotline/internal/demo"
@@ -86,6 +89,9 @@ func loadAssets(cfg config.Config, fsys fs.FS) (*switchboard.Assets, map[string]
 	if err := ivr.Validate(flows, prompts); err != nil {
 		return nil, nil, err
 	}
+	if err := checkQueues(cfg, flows); err != nil {
+		return nil, nil, err
+	}
 	engine, err := ivr.NewEngine(flows)
 	if err != nil {
 		return nil, nil, err
@@ -104,4 +110,26 @@ func newLogger(cfg config.LogConfig, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// checkQueues makes sure every queue a flow routes to is configured, once the
+// ACD has queues at all (without them queued callers only hear hold music).
+func checkQueues(cfg config.Config, flows map[string]*ivr.Flow) error {
+	if len(cfg.ACD.Queues) == 0 {
+		return nil
+	}
+	known := map[string]bool{}
+	for _, q := range cfg.ACD.Queues {
+		known[q.Name] = true
+	}
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(flows)) {
+		for _, id := range slices.Sorted(maps.Keys(flows[name].Nodes)) {
+			n := flows[name].Nodes[id]
+			if n.Type == ivr.TypeQueue && !known[n.Queue] {
+				errs = append(errs, fmt.Errorf("%s: node %s: queue %q is not configured under acd.queues", n.Pos, id, n.Queue))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -19,10 +19,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/hotline/hotline/acd"
 	"github.com/hotline/hotline/internal/config"
 	"github.com/hotline/hotline/internal/httpapi"
 	"github.com/hotline/hotline/internal/media"
 	"github.com/hotline/hotline/internal/metrics"
+	"github.com/hotline/hotline/internal/softphone"
 	"github.com/hotline/hotline/internal/store"
 	"github.com/hotline/hotline/internal/switchboard"
 	"github.com/hotline/hotline/sip"
@@ -68,11 +70,15 @@ type node struct {
 	store  store.Store
 	writer *store.Writer
 	board  *switchboard.Switchboard
+	desk   *switchboard.Desk // nil when no queue is configured
+	hub    *softphone.Hub
 	sip    *sip.Server
 	http   *http.Server
 	httpLn net.Listener
 
 	wg       sync.WaitGroup // the HTTP server and the store gauge
+	acdWG    sync.WaitGroup // the ACD actor and the desk's dispatcher
+	stopACD  context.CancelFunc
 	stopOnce sync.Once
 	stopErr  error
 	done     chan struct{}
@@ -105,8 +111,13 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	n.writer = store.NewWriter(n.store, store.WriterConfig{Logger: log, JournalDir: cfg.Store.JournalDir()})
+	if len(cfg.ACD.Queues) > 0 {
+		if err = n.startDesk(); err != nil {
+			return err
+		}
+	}
 	n.board = switchboard.New(assets, switchboard.Options{
-		Recorder: n.writer, Metrics: m.Calls, MediaObserver: m.RTP, Logger: log,
+		Recorder: n.writer, Metrics: m.Calls, MediaObserver: m.RTP, Logger: log, Desk: n.desk,
 	})
 
 	lo, hi, _ := config.ParsePortRange(cfg.RTP.Ports)
@@ -163,6 +174,33 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 	return nil
 }
 
+// startDesk starts the ACD, its dispatcher and the agents' softphone hub.
+func (n *node) startDesk() error {
+	a, err := acd.New(n.cfg.ACD, acd.Options{Logger: n.log.With("component", "acd")})
+	if err != nil {
+		return err
+	}
+	n.desk = switchboard.NewDesk(a, n.cfg.ACD.NotReadyReasons, n.log)
+	if n.hub, err = softphone.NewHub(n.cfg.Softphone, n.desk, n.log.With("component", "softphone")); err != nil {
+		return fmt.Errorf("softphone: %w", err)
+	}
+	n.desk.SetPhones(n.hub)
+	ctx, cancel := context.WithCancel(context.Background())
+	n.stopACD = cancel
+	n.acdWG.Add(2)
+	go func() {
+		defer n.acdWG.Done()
+		if err := a.Run(ctx); err != nil {
+			n.log.Error("acd stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer n.acdWG.Done()
+		n.desk.Run()
+	}()
+	return nil
+}
+
 // SIPAddr is where SIP listens (the real port when the config said 0).
 func (n *node) SIPAddr() netip.AddrPort { return n.sip.Addr() }
 
@@ -204,6 +242,13 @@ func (n *node) Shutdown(ctx context.Context) error {
 			byeCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			errs = append(errs, n.sip.Close(byeCtx))
 			cancel()
+		}
+		if n.hub != nil {
+			errs = append(errs, n.hub.Close())
+		}
+		if n.stopACD != nil {
+			n.stopACD()
+			n.acdWG.Wait()
 		}
 		if n.http != nil {
 			hctx, cancel := context.WithTimeout(ctx, 5*time.Second)

@@ -18,6 +18,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/hotline/hotline/acd"
+	"github.com/hotline/hotline/internal/softphone"
 	"github.com/hotline/hotline/internal/store"
 	"github.com/hotline/hotline/sip"
 )
@@ -31,6 +33,8 @@ type Config struct {
 	Prompts   PromptsConfig     `yaml:"prompts"`
 	HoldMusic string            `yaml:"hold_music"`
 	Flows     map[string]string `yaml:"flows"`
+	ACD       acd.Config        `yaml:"acd"`
+	Softphone softphone.Config  `yaml:"softphone"`
 	Shutdown  ShutdownConfig    `yaml:"shutdown"`
 	Log       LogConfig         `yaml:"log"`
 }
@@ -76,10 +80,11 @@ func Default() Config {
 			IP: "127.0.0.1", Ports: "10000-20000",
 			MediaTimeout: 30 * time.Second, Quarantine: 30 * time.Second,
 		},
-		Store:    store.Config{DataDir: "data"},
-		Prompts:  PromptsConfig{Dir: "prompts", Languages: []string{"en"}, DefaultLanguage: "en"},
-		Shutdown: ShutdownConfig{DrainTimeout: 30 * time.Second},
-		Log:      LogConfig{Level: "info", Format: "text"},
+		Store:     store.Config{DataDir: "data"},
+		Softphone: softphone.DefaultConfig(),
+		Prompts:   PromptsConfig{Dir: "prompts", Languages: []string{"en"}, DefaultLanguage: "en"},
+		Shutdown:  ShutdownConfig{DrainTimeout: 30 * time.Second},
+		Log:       LogConfig{Level: "info", Format: "text"},
 	}
 }
 
@@ -124,6 +129,12 @@ func (c *Config) Validate() error {
 	}
 	if err := c.SIP.Validate(); err != nil {
 		errs = append(errs, prefixed("sip", err))
+	}
+	if err := c.ACD.Validate(); err != nil {
+		errs = append(errs, prefixed("acd", err))
+	}
+	if err := c.Softphone.Validate(); err != nil {
+		errs = append(errs, prefixed("softphone", err))
 	}
 	if _, err := netip.ParseAddrPort(c.HTTP.Addr); err != nil {
 		bad("http.addr", "%q is not host:port", c.HTTP.Addr)

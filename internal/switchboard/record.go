@@ -66,6 +66,17 @@ func (r *record) setIVR(o ivr.Outcome) {
 	r.saveLocked()
 }
 
+func (r *record) language() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.call.Language
+}
+
+// answeredBy notes the agent who took the call.
+func (r *record) answeredBy(agent string) {
+	r.event("agent_answered", agent)
+}
+
 // queued marks the call as routed to a queue.
 func (r *record) queued(queue string) {
 	r.mu.Lock()

@@ -45,6 +45,7 @@ type Options struct {
 	Recorder      Recorder
 	Metrics       Metrics
 	MediaObserver media.Observer // pacing of prompts; may be nil
+	Desk          *Desk          // the ACD and agents; nil: queued callers hear hold music until they hang up
 	Logger        *slog.Logger
 	Now           func() time.Time
 }
@@ -106,7 +107,7 @@ func (s *Switchboard) HandleCall(ctx context.Context, c *sip.Call) {
 
 	<-ctx.Done() // the sip server cancels ctx once the call has ended, whoever ended it
 	side, cause := c.End()
-	if cause == "shutdown" && outcome == OutcomeQueued {
+	if cause == "shutdown" && (outcome == OutcomeQueued || outcome == OutcomeAbandoned) {
 		outcome = OutcomeShutdown
 	}
 	rec.finish(outcome, side, cause)
@@ -142,6 +143,9 @@ func (s *Switchboard) run(ctx context.Context, c *sip.Call, a *Assets, ch *chann
 	case ivr.KindQueue:
 		rec.queued(out.Queue)
 		log.Info("caller queued", "queue", out.Queue, "priority", out.Priority)
+		if s.opt.Desk != nil {
+			return s.queue(ctx, c, a, rec, out, log)
+		}
 		s.hold(ctx, c, a)
 		return OutcomeQueued
 	default:

@@ -571,3 +571,10 @@ func (r *recorder) last(d time.Duration) []int16 {
 	}
 	return out
 }
+
+// Say sends the prompt's audio to the hotline (instead of silence) and
+// returns once it has been sent: a caller speaking, for tests that check
+// audio reaches an agent.
+func (c *PhoneCall) Say(ctx context.Context, p *media.Prompt) error {
+	return c.play(ctx, p.Samples)
+}

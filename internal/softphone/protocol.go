@@ -1,0 +1,754 @@
+// Package softphone connects agents' browsers to calls: one pion WebRTC
+// API for all agents on a single UDP port, one persistent PeerConnection per
+// signed-in agent, a per-agent media Leg that survives page reloads, and the
+// agent protocol over one WebSocket per agent.
+//
+// # Agent protocol, version 1
+//
+// This section is the reference for every agent desktop (the embedded page in
+// internal/web, the pure-Go client in internal/softphone/agentclient, or any
+// other client built later).
+//
+// # Transport
+//
+// One WebSocket per signed-in agent: GET /api/v1/agent/ws. The HTTP layer
+// checks the session cookie (or Bearer token) and the Origin before the
+// connection reaches this package. Every frame is a text frame holding one
+// JSON object, at most MaxMessageBytes long:
+//
+//	{"v":1,"type":"<type>", ...fields}
+//
+// "v" is the protocol version (always 1 here) and "type" names the message.
+// Unknown fields are ignored, so fields can be added without a new version.
+// A message with another "v" gets an error reply with code "version"; an
+// unknown "type", bad JSON or a missing required field gets an error reply
+// (codes below) and the connection is kept open.
+//
+// # Session flow
+//
+//  1. The browser connects and sends hello; the server replies welcome (the
+//     agent's current state, the not-ready reasons, the ICE servers, and the
+//     live call if there is one, so a reloaded page re-attaches to it).
+//  2. The browser gets the microphone, creates one RTCPeerConnection with the
+//     ice_servers from welcome, and sends webrtc_offer; the server replies
+//     webrtc_answer. The answer carries all server candidates (no server
+//     trickle is needed, though the server may still send ice). The browser
+//     may trickle its candidates with ice. This peer connection lives as long
+//     as the page: calls are switched onto it with no new negotiation, so a
+//     call connects the moment the agent accepts.
+//  3. The browser sends ping every 3 s (any message counts); a browser silent
+//     for 10 s is declared dead: its socket is closed and the agent becomes
+//     not ready ("disconnected"). A new connection for the same agent (a page
+//     reload, a second tab) replaces the old one, which is closed with
+//     WebSocket status 4000 ("replaced"); if the new one arrives within a few
+//     seconds the agent keeps their state and their live call.
+//  4. Call-center commands (ready, not_ready, accept, reject, hangup, hold,
+//     dtmf, transfer, wrapup_done) are answered by state, ring, ring_cancel
+//     and call messages, or by an error (for example code "forbidden" for a
+//     call that is not the agent's own).
+//
+// # Browser → server
+//
+//	hello        {}                                   first message; answered by welcome
+//	webrtc_offer {sdp}                                SDP offer (audio, sendrecv); answered by webrtc_answer.
+//	                                                  Each offer starts a new server peer connection (the
+//	                                                  previous one is closed): send the offer of a new
+//	                                                  RTCPeerConnection, renegotiation is not supported in v1.
+//	ice          {candidate}                          trickled RTCIceCandidateInit JSON; candidate null or
+//	                                                  an empty candidate string means end of candidates
+//	ready        {}                                   go ready
+//	not_ready    {reason}                             go not ready; reason from welcome.reasons
+//	accept       {call_id}                            accept the offered call
+//	reject       {call_id}                            decline the offered call
+//	hangup       {call_id}                            end the call
+//	hold         {call_id, on}                        on=true: caller hears hold music; on=false: resume
+//	dtmf         {call_id, digits}                    digits 0-9 * # A-D (at most 32), sent as RFC 4733
+//	transfer     {call_id, queue | agent}             blind transfer to a queue or an agent id (exactly one)
+//	wrapup_done  {call_id, note?, disposition?}       end wrap-up early with a note and a disposition
+//	ping         {t}                                  heartbeat every 3 s; t is echoed in pong
+//
+// # Server → browser
+//
+//	welcome       {agent:{id,name}, state, reason, since, reasons, ice_servers, call?, ring?}
+//	webrtc_answer {sdp}
+//	ice           {candidate}
+//	state         {state, reason, since}
+//	ring          {call_id, from, queue, language, vars, ivr_path, timeout_ms, tickets}
+//	ring_cancel   {call_id, reason}                   the offer is withdrawn: stop ringing
+//	call          {call_id, status, from, queue, language, vars, ivr_path?, tickets?, ended_by?}
+//	error         {code, message, ref?}
+//	pong          {t}
+//
+// Agent states: signed_out, ready, not_ready, offered, on_call, on_hold,
+// wrap_up. Times ("since") are Unix milliseconds; "timeout_ms" is a duration
+// in milliseconds. Call status: connected, held, ended.
+//
+// # Changes from the outline
+//
+//   - Additions only; every outline field keeps its name and meaning.
+//   - welcome has an optional "ring" (the pending offer, so a page reloaded
+//     while ringing rings again).
+//   - call has optional "ivr_path" and "tickets" (the screen pop survives a
+//     reload).
+//   - error has an optional "ref": the type of the message that caused it.
+//   - since is Unix time in milliseconds; ping/pong t is an integer the
+//     browser chooses (Date.now() is fine).
+package softphone
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Version is the protocol version carried in every message's "v" field.
+const Version = 1
+
+// MaxMessageBytes is the largest message either side accepts.
+const MaxMessageBytes = 64 << 10
+
+// Limits on field sizes, checked by Decode.
+const (
+	maxIDLen     = 128
+	maxReasonLen = 64
+	maxDigits    = 32
+	maxNoteLen   = 4000
+	maxSDPLen    = 48 << 10
+)
+
+// Message types.
+const (
+	TypeHello        = "hello"
+	TypeWebRTCOffer  = "webrtc_offer"
+	TypeWebRTCAnswer = "webrtc_answer"
+	TypeICE          = "ice"
+	TypeReady        = "ready"
+	TypeNotReady     = "not_ready"
+	TypeAccept       = "accept"
+	TypeReject       = "reject"
+	TypeHangup       = "hangup"
+	TypeHold         = "hold"
+	TypeDTMF         = "dtmf"
+	TypeTransfer     = "transfer"
+	TypeWrapupDone   = "wrapup_done"
+	TypePing         = "ping"
+	TypeWelcome      = "welcome"
+	TypeState        = "state"
+	TypeRing         = "ring"
+	TypeRingCancel   = "ring_cancel"
+	TypeCall         = "call"
+	TypeError        = "error"
+	TypePong         = "pong"
+)
+
+// Agent states, as carried in welcome.state and state.state.
+const (
+	StateSignedOut = "signed_out"
+	StateReady     = "ready"
+	StateNotReady  = "not_ready"
+	StateOffered   = "offered"
+	StateOnCall    = "on_call"
+	StateOnHold    = "on_hold"
+	StateWrapUp    = "wrap_up"
+)
+
+// Call statuses, as carried in call.status.
+const (
+	CallConnected = "connected"
+	CallHeld      = "held"
+	CallEnded     = "ended"
+)
+
+// Error codes, as carried in error.code.
+const (
+	// CodeBadJSON: the frame is not a JSON object.
+	CodeBadJSON = "bad_json"
+	// CodeVersion: "v" is missing or not Version.
+	CodeVersion = "version"
+	// CodeUnknownType: "type" is missing or not a known browser message.
+	CodeUnknownType = "unknown_type"
+	// CodeInvalid: a required field is missing or a field is malformed.
+	CodeInvalid = "invalid"
+	// CodeTooLarge: the frame is longer than MaxMessageBytes.
+	CodeTooLarge = "too_large"
+	// CodeSequence: the message is not allowed yet (e.g. before hello).
+	CodeSequence = "sequence"
+	// CodeForbidden: the call or offer is not this agent's.
+	CodeForbidden = "forbidden"
+	// CodeNotFound: no such call (it may have ended).
+	CodeNotFound = "not_found"
+	// CodeState: the command is not possible in the agent's current state.
+	CodeState = "state"
+	// CodeWebRTC: the offer could not be answered.
+	CodeWebRTC = "webrtc"
+	// CodeInternal: a server-side failure; retrying may help.
+	CodeInternal = "internal"
+)
+
+// Message is one protocol message. Type returns its "type" value.
+type Message interface {
+	Type() string
+}
+
+// AgentInfo identifies an agent: welcome.agent.
+type AgentInfo struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// ICEServer is one STUN or TURN server for the browser's RTCPeerConnection,
+// in the shape of the browser's RTCIceServer.
+type ICEServer struct {
+	// URLs such as "stun:stun.example.org:3478" or "turn:turn.example.org?transport=udp".
+	URLs []string `json:"urls" yaml:"urls"`
+	// Username for TURN.
+	Username string `json:"username,omitempty" yaml:"username"`
+	// Credential (password) for TURN.
+	Credential string `json:"credential,omitempty" yaml:"credential"`
+}
+
+// ICECandidate is the browser's RTCIceCandidateInit.
+type ICECandidate struct {
+	Candidate        string  `json:"candidate"`
+	SDPMid           *string `json:"sdpMid,omitempty"`
+	SDPMLineIndex    *uint16 `json:"sdpMLineIndex,omitempty"`
+	UsernameFragment *string `json:"usernameFragment,omitempty"`
+}
+
+// Ticket is a short view of one of the caller's tickets (the screen pop).
+type Ticket struct {
+	Number   string `json:"number"`
+	Subject  string `json:"subject,omitempty"`
+	Status   string `json:"status,omitempty"`
+	Priority string `json:"priority,omitempty"`
+	Product  string `json:"product,omitempty"`
+	Serial   string `json:"serial,omitempty"`
+	// Updated is the last change, Unix milliseconds.
+	Updated int64 `json:"updated,omitempty"`
+}
+
+// Hello is the browser's first message (browser → server). The server
+// answers with Welcome.
+type Hello struct{}
+
+// WebRTCOffer carries the browser's SDP offer (browser → server). The server
+// answers with WebRTCAnswer on a new peer connection.
+type WebRTCOffer struct {
+	SDP string `json:"sdp"`
+}
+
+// WebRTCAnswer carries the server's SDP answer (server → browser).
+type WebRTCAnswer struct {
+	SDP string `json:"sdp"`
+}
+
+// ICE is a trickled ICE candidate (both directions). A nil Candidate, or an
+// empty Candidate.Candidate, marks the end of candidates.
+type ICE struct {
+	Candidate *ICECandidate `json:"candidate"`
+}
+
+// Ready asks to make the agent ready for calls (browser → server).
+type Ready struct{}
+
+// NotReady asks to make the agent not ready (browser → server). Reason is
+// one of Welcome.Reasons.
+type NotReady struct {
+	Reason string `json:"reason"`
+}
+
+// Accept accepts the offered call (browser → server).
+type Accept struct {
+	CallID string `json:"call_id"`
+}
+
+// Reject declines the offered call (browser → server).
+type Reject struct {
+	CallID string `json:"call_id"`
+}
+
+// Hangup ends the agent's call (browser → server).
+type Hangup struct {
+	CallID string `json:"call_id"`
+}
+
+// Hold puts the caller on hold (On true: they hear hold music) or resumes
+// the call (On false) (browser → server).
+type Hold struct {
+	CallID string `json:"call_id"`
+	On     bool   `json:"on"`
+}
+
+// DTMF sends digits to the caller as RFC 4733 events (browser → server).
+// Digits are 0-9, *, # and A-D.
+type DTMF struct {
+	CallID string `json:"call_id"`
+	Digits string `json:"digits"`
+}
+
+// Transfer blind-transfers the call to a queue or to an agent: exactly one
+// of Queue and Agent is set (browser → server).
+type Transfer struct {
+	CallID string `json:"call_id"`
+	Queue  string `json:"queue,omitempty"`
+	Agent  string `json:"agent,omitempty"`
+}
+
+// WrapupDone ends wrap-up early, with the agent's note and disposition
+// (browser → server).
+type WrapupDone struct {
+	CallID      string `json:"call_id"`
+	Note        string `json:"note,omitempty"`
+	Disposition string `json:"disposition,omitempty"`
+}
+
+// Ping is the browser's heartbeat, every 3 s (browser → server). The server
+// answers Pong with the same T.
+type Ping struct {
+	T int64 `json:"t"`
+}
+
+// Pong answers Ping (server → browser).
+type Pong struct {
+	T int64 `json:"t"`
+}
+
+// Welcome answers Hello with the agent's state snapshot (server → browser).
+// Call is set when the agent has a live call (a reloaded page re-attaches to
+// it); Ring is set while a call is being offered to the agent.
+type Welcome struct {
+	Agent      AgentInfo   `json:"agent"`
+	State      string      `json:"state"`
+	Reason     string      `json:"reason,omitempty"`
+	Since      int64       `json:"since"`
+	Reasons    []string    `json:"reasons"`
+	ICEServers []ICEServer `json:"ice_servers"`
+	Call       *Call       `json:"call,omitempty"`
+	Ring       *Ring       `json:"ring,omitempty"`
+}
+
+// State tells the browser the agent's state changed (server → browser).
+// Since is Unix milliseconds.
+type State struct {
+	State  string `json:"state"`
+	Reason string `json:"reason,omitempty"`
+	Since  int64  `json:"since"`
+}
+
+// Ring offers a call to the agent (server → browser): ring until Accept,
+// Reject, RingCancel or TimeoutMS. Vars holds what the IVR collected (for
+// example "serial"); IVRPath the menu choices in order.
+type Ring struct {
+	CallID    string            `json:"call_id"`
+	From      string            `json:"from"`
+	Queue     string            `json:"queue"`
+	Language  string            `json:"language,omitempty"`
+	Vars      map[string]string `json:"vars,omitempty"`
+	IVRPath   []string          `json:"ivr_path,omitempty"`
+	TimeoutMS int64             `json:"timeout_ms"`
+	Tickets   []Ticket          `json:"tickets,omitempty"`
+}
+
+// RingCancel withdraws an offer (server → browser). Reason is one of
+// "caller_hangup", "timeout", "taken" (another agent answered) or
+// "rerouted".
+type RingCancel struct {
+	CallID string `json:"call_id"`
+	Reason string `json:"reason"`
+}
+
+// Call reports the agent's call (server → browser): connected, held, or
+// ended (EndedBy "caller", "agent" or "system").
+type Call struct {
+	CallID   string            `json:"call_id"`
+	Status   string            `json:"status"`
+	From     string            `json:"from"`
+	Queue    string            `json:"queue"`
+	Language string            `json:"language,omitempty"`
+	Vars     map[string]string `json:"vars,omitempty"`
+	IVRPath  []string          `json:"ivr_path,omitempty"`
+	Tickets  []Ticket          `json:"tickets,omitempty"`
+	EndedBy  string            `json:"ended_by,omitempty"`
+}
+
+// Error reports a failed message or command (server → browser). Ref is the
+// type of the message that caused it, when known. *Error is also a Go error:
+// Decode returns one, and a Desk may return one to choose the code sent to
+// the browser.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Ref     string `json:"ref,omitempty"`
+}
+
+// Type implements Message.
+func (Hello) Type() string { return TypeHello }
+
+// Type implements Message.
+func (WebRTCOffer) Type() string { return TypeWebRTCOffer }
+
+// Type implements Message.
+func (WebRTCAnswer) Type() string { return TypeWebRTCAnswer }
+
+// Type implements Message.
+func (ICE) Type() string { return TypeICE }
+
+// Type implements Message.
+func (Ready) Type() string { return TypeReady }
+
+// Type implements Message.
+func (NotReady) Type() string { return TypeNotReady }
+
+// Type implements Message.
+func (Accept) Type() string { return TypeAccept }
+
+// Type implements Message.
+func (Reject) Type() string { return TypeReject }
+
+// Type implements Message.
+func (Hangup) Type() string { return TypeHangup }
+
+// Type implements Message.
+func (Hold) Type() string { return TypeHold }
+
+// Type implements Message.
+func (DTMF) Type() string { return TypeDTMF }
+
+// Type implements Message.
+func (Transfer) Type() string { return TypeTransfer }
+
+// Type implements Message.
+func (WrapupDone) Type() string { return TypeWrapupDone }
+
+// Type implements Message.
+func (Ping) Type() string { return TypePing }
+
+// Type implements Message.
+func (Pong) Type() string { return TypePong }
+
+// Type implements Message.
+func (Welcome) Type() string { return TypeWelcome }
+
+// Type implements Message.
+func (State) Type() string { return TypeState }
+
+// Type implements Message.
+func (Ring) Type() string { return TypeRing }
+
+// Type implements Message.
+func (RingCancel) Type() string { return TypeRingCancel }
+
+// Type implements Message.
+func (Call) Type() string { return TypeCall }
+
+// Type implements Message.
+func (Error) Type() string { return TypeError }
+
+// Error implements error.
+func (e *Error) Error() string {
+	if e.Ref != "" {
+		return "softphone: " + e.Ref + ": " + e.Code + ": " + e.Message
+	}
+	return "softphone: " + e.Code + ": " + e.Message
+}
+
+// errorf builds an *Error.
+func errorf(code, ref, format string, args ...any) *Error {
+	return &Error{Code: code, Ref: ref, Message: fmt.Sprintf(format, args...)}
+}
+
+// FromBrowser reports whether a browser may send messages of type typ.
+func FromBrowser(typ string) bool {
+	switch typ {
+	case TypeHello, TypeWebRTCOffer, TypeICE, TypeReady, TypeNotReady, TypeAccept, TypeReject,
+		TypeHangup, TypeHold, TypeDTMF, TypeTransfer, TypeWrapupDone, TypePing:
+		return true
+	}
+	return false
+}
+
+// IsCommand reports whether m is a call-center command, forwarded to the Desk
+// (ready, not_ready, accept, reject, hangup, hold, dtmf, transfer,
+// wrapup_done).
+func IsCommand(m Message) bool {
+	switch m.(type) {
+	case Ready, NotReady, Accept, Reject, Hangup, Hold, DTMF, Transfer, WrapupDone:
+		return true
+	}
+	return false
+}
+
+// envelope is the part common to every message.
+type envelope struct {
+	V    *int   `json:"v"`
+	Type string `json:"type"`
+}
+
+// holdWire detects a missing "on" in hold.
+type holdWire struct {
+	CallID string `json:"call_id"`
+	On     *bool  `json:"on"`
+}
+
+// Decode parses and validates one message of either direction. It returns
+// the message as a value of its concrete type (Hello, Accept, Ring, ...).
+// Errors are *Error with a code for the reply: bad_json, too_large,
+// version, unknown_type or invalid.
+func Decode(data []byte) (Message, error) {
+	if len(data) > MaxMessageBytes {
+		return nil, errorf(CodeTooLarge, "", "message is %d bytes, the limit is %d", len(data), MaxMessageBytes)
+	}
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, errorf(CodeBadJSON, "", "a message must be one JSON object")
+	}
+	if !utf8.Valid(trimmed) {
+		return nil, errorf(CodeBadJSON, "", "a message must be UTF-8")
+	}
+	var env envelope
+	if err := json.Unmarshal(trimmed, &env); err != nil {
+		return nil, errorf(CodeBadJSON, "", "not valid JSON: %v", err)
+	}
+	if env.V == nil {
+		return nil, errorf(CodeVersion, env.Type, "missing \"v\"; this server speaks version %d", Version)
+	}
+	if *env.V != Version {
+		return nil, errorf(CodeVersion, env.Type, "version %d is not supported; this server speaks version %d", *env.V, Version)
+	}
+	if env.Type == "" {
+		return nil, errorf(CodeUnknownType, "", "missing \"type\"")
+	}
+	m, err := decodeBody(env.Type, trimmed)
+	if err != nil {
+		return nil, err
+	}
+	if err := validate(m); err != nil {
+		err.Ref = env.Type
+		return nil, err
+	}
+	return m, nil
+}
+
+// decodeBody unmarshals data into the struct for typ.
+func decodeBody(typ string, data []byte) (Message, error) {
+	var (
+		m   Message
+		err error
+	)
+	switch typ {
+	case TypeHello:
+		m = Hello{}
+	case TypeReady:
+		m = Ready{}
+	case TypeWebRTCOffer:
+		m, err = unmarshal[WebRTCOffer](data)
+	case TypeWebRTCAnswer:
+		m, err = unmarshal[WebRTCAnswer](data)
+	case TypeICE:
+		m, err = unmarshal[ICE](data)
+	case TypeNotReady:
+		m, err = unmarshal[NotReady](data)
+	case TypeAccept:
+		m, err = unmarshal[Accept](data)
+	case TypeReject:
+		m, err = unmarshal[Reject](data)
+	case TypeHangup:
+		m, err = unmarshal[Hangup](data)
+	case TypeHold:
+		var w holdWire
+		w, err = unmarshal[holdWire](data)
+		if err == nil && w.On == nil {
+			return nil, errorf(CodeInvalid, typ, "missing \"on\" (true or false)")
+		}
+		if err == nil {
+			m = Hold{CallID: w.CallID, On: *w.On}
+		}
+	case TypeDTMF:
+		m, err = unmarshal[DTMF](data)
+	case TypeTransfer:
+		m, err = unmarshal[Transfer](data)
+	case TypeWrapupDone:
+		m, err = unmarshal[WrapupDone](data)
+	case TypePing:
+		m, err = unmarshal[Ping](data)
+	case TypePong:
+		m, err = unmarshal[Pong](data)
+	case TypeWelcome:
+		m, err = unmarshal[Welcome](data)
+	case TypeState:
+		m, err = unmarshal[State](data)
+	case TypeRing:
+		m, err = unmarshal[Ring](data)
+	case TypeRingCancel:
+		m, err = unmarshal[RingCancel](data)
+	case TypeCall:
+		m, err = unmarshal[Call](data)
+	case TypeError:
+		m, err = unmarshal[Error](data)
+	default:
+		return nil, errorf(CodeUnknownType, typ, "unknown message type %q", truncate(typ, maxIDLen))
+	}
+	if err != nil {
+		return nil, errorf(CodeInvalid, typ, "%v", err)
+	}
+	return m, nil
+}
+
+// unmarshal decodes data into a new T.
+func unmarshal[T any](data []byte) (T, error) {
+	var v T
+	err := json.Unmarshal(data, &v)
+	return v, err
+}
+
+// validate checks required fields and limits.
+func validate(m Message) *Error {
+	switch m := m.(type) {
+	case WebRTCOffer:
+		return checkSDP(m.SDP)
+	case WebRTCAnswer:
+		return checkSDP(m.SDP)
+	case ICE:
+		if m.Candidate != nil && len(m.Candidate.Candidate) > 1024 {
+			return errorf(CodeInvalid, "", "candidate is too long")
+		}
+	case NotReady:
+		return checkText("reason", m.Reason, maxReasonLen, true)
+	case Accept:
+		return checkID("call_id", m.CallID)
+	case Reject:
+		return checkID("call_id", m.CallID)
+	case Hangup:
+		return checkID("call_id", m.CallID)
+	case Hold:
+		return checkID("call_id", m.CallID)
+	case DTMF:
+		if err := checkID("call_id", m.CallID); err != nil {
+			return err
+		}
+		return checkDigits(m.Digits)
+	case Transfer:
+		if err := checkID("call_id", m.CallID); err != nil {
+			return err
+		}
+		if (m.Queue == "") == (m.Agent == "") {
+			return errorf(CodeInvalid, "", "exactly one of \"queue\" and \"agent\" is required")
+		}
+		if err := checkText("queue", m.Queue, maxIDLen, false); err != nil {
+			return err
+		}
+		return checkText("agent", m.Agent, maxIDLen, false)
+	case WrapupDone:
+		if err := checkID("call_id", m.CallID); err != nil {
+			return err
+		}
+		if err := checkText("note", m.Note, maxNoteLen, false); err != nil {
+			return err
+		}
+		return checkText("disposition", m.Disposition, maxReasonLen, false)
+	case State:
+		return checkText("state", m.State, maxReasonLen, true)
+	case Welcome:
+		if m.Agent.ID == "" {
+			return errorf(CodeInvalid, "", "missing \"agent.id\"")
+		}
+		return checkText("state", m.State, maxReasonLen, true)
+	case Ring:
+		return checkID("call_id", m.CallID)
+	case RingCancel:
+		return checkID("call_id", m.CallID)
+	case Call:
+		if err := checkID("call_id", m.CallID); err != nil {
+			return err
+		}
+		return checkText("status", m.Status, maxReasonLen, true)
+	case Error:
+		return checkText("code", m.Code, maxReasonLen, true)
+	}
+	return nil
+}
+
+// checkSDP checks an SDP body.
+func checkSDP(sdp string) *Error {
+	if sdp == "" {
+		return errorf(CodeInvalid, "", "missing \"sdp\"")
+	}
+	if len(sdp) > maxSDPLen {
+		return errorf(CodeInvalid, "", "\"sdp\" is longer than %d bytes", maxSDPLen)
+	}
+	if !strings.HasPrefix(sdp, "v=0") {
+		return errorf(CodeInvalid, "", "\"sdp\" does not start with v=0")
+	}
+	return nil
+}
+
+// checkID checks a required identifier such as call_id.
+func checkID(name, v string) *Error {
+	return checkText(name, v, maxIDLen, true)
+}
+
+// checkText checks a text field's presence and length.
+func checkText(name, v string, max int, required bool) *Error {
+	if v == "" {
+		if required {
+			return errorf(CodeInvalid, "", "missing %q", name)
+		}
+		return nil
+	}
+	if len(v) > max {
+		return errorf(CodeInvalid, "", "%q is longer than %d bytes", name, max)
+	}
+	return nil
+}
+
+// checkDigits checks DTMF digits.
+func checkDigits(d string) *Error {
+	if d == "" {
+		return errorf(CodeInvalid, "", "missing \"digits\"")
+	}
+	if len(d) > maxDigits {
+		return errorf(CodeInvalid, "", "at most %d digits at once", maxDigits)
+	}
+	for i := 0; i < len(d); i++ {
+		if !strings.ContainsRune("0123456789*#ABCD", rune(d[i])) {
+			return errorf(CodeInvalid, "", "%q is not a DTMF digit (0-9, *, #, A-D)", truncate(d[i:i+1], 8))
+		}
+	}
+	return nil
+}
+
+// truncate shortens s for an error message.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// Encode returns the wire form of m: its fields plus "v" and "type".
+func Encode(m Message) ([]byte, error) {
+	if m == nil {
+		return nil, fmt.Errorf("softphone: encode: nil message")
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // SDP and notes stay readable, and no longer than sent
+	if err := enc.Encode(m); err != nil {
+		return nil, fmt.Errorf("softphone: encode %s: %w", m.Type(), err)
+	}
+	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	if len(body) < 2 || body[0] != '{' {
+		return nil, fmt.Errorf("softphone: encode %s: not a JSON object", m.Type())
+	}
+	out := make([]byte, 0, len(body)+32)
+	out = fmt.Appendf(out, `{"v":%d,"type":%q`, Version, m.Type())
+	if len(body) > 2 {
+		out = append(out, ',')
+		out = append(out, body[1:]...)
+	} else {
+		out = append(out, '}')
+	}
+	return out, nil
+}

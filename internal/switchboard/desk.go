@@ -1,0 +1,369 @@
+package switchboard
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hotline/hotline/acd"
+	"github.com/hotline/hotline/internal/softphone"
+)
+
+// AgentPhones is the part of the softphone hub the desk needs: a way to tell
+// an agent's browser something, and the agent's media leg for a bridge.
+type AgentPhones interface {
+	Send(agent string, m softphone.Message) error
+	Leg(agent string) (*softphone.Leg, error)
+}
+
+// Desk joins the ACD, the agents' browsers and the waiting calls. It feeds
+// the ACD its inputs (calls joining and leaving, agents' commands), carries
+// each ACD decision to the browser and the call it concerns, and checks that
+// an agent acts only on their own offers and calls. It implements
+// softphone.Desk; Run is its one goroutine.
+type Desk struct {
+	acd     *acd.ACD
+	log     *slog.Logger
+	reasons []string
+	// OnAgentState, when set, sees every agent state change (the store's agent
+	// event list, metrics). It runs on the dispatch goroutine: keep it short.
+	OnAgentState func(acd.Decision)
+
+	mu     sync.Mutex
+	phones AgentPhones
+	calls  map[string]*queuedCall
+	agents map[string]*agentView
+}
+
+// agentView is what the desk knows of one agent, from the ACD's decisions.
+type agentView struct {
+	state  acd.State
+	reason string
+	since  time.Time
+	offer  string // call being offered to the agent
+	call   string // call the agent talks to or holds
+	wrapup string // call the agent is wrapping up
+}
+
+// queuedCall is one call in the ACD, as its call goroutine and the desk share it.
+type queuedCall struct {
+	id        string
+	ring      softphone.Ring // caller details for the browser (no CallID/timeout)
+	rec       *record
+	decisions chan acd.Decision      // ACD decisions about this call, in order
+	commands  chan softphone.Message // the connected agent's hangup/hold/dtmf/transfer
+	agent     string                 // connected agent; guarded by Desk.mu
+	held      bool                   // guarded by Desk.mu
+}
+
+// NewDesk builds a desk over an ACD; reasons are the not-ready reasons
+// agents may choose.
+func NewDesk(a *acd.ACD, reasons []string, log *slog.Logger) *Desk {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Desk{
+		acd: a, log: log, reasons: slices.Clone(reasons),
+		calls: map[string]*queuedCall{}, agents: map[string]*agentView{},
+	}
+}
+
+// SetPhones connects the agents' phones; the hub is built with the desk as
+// its Desk, so it arrives second.
+func (d *Desk) SetPhones(p AgentPhones) {
+	d.mu.Lock()
+	d.phones = p
+	d.mu.Unlock()
+}
+
+// Snapshot returns the ACD's live view (queues, calls, agents).
+func (d *Desk) Snapshot(ctx context.Context) (acd.Snapshot, error) { return d.acd.Snapshot(ctx) }
+
+// Run carries the ACD's decisions until the ACD stops.
+func (d *Desk) Run() {
+	for dec := range d.acd.Decisions() {
+		d.dispatch(dec)
+	}
+}
+
+func (d *Desk) dispatch(dec acd.Decision) {
+	switch dec.Kind {
+	case acd.AgentStateChanged:
+		d.mu.Lock()
+		av := d.agent(dec.Agent)
+		av.state, av.reason, av.since = dec.State, dec.Reason, dec.At
+		av.offer, av.call = "", ""
+		switch dec.State {
+		case acd.StateOffered:
+			av.offer = dec.Call
+		case acd.StateOnCall, acd.StateOnHold:
+			av.call, av.wrapup = dec.Call, ""
+		case acd.StateWrapUp:
+			av.wrapup = dec.Call
+		default:
+			av.wrapup = ""
+		}
+		d.mu.Unlock()
+		d.send(dec.Agent, softphone.State{State: string(dec.State), Reason: dec.Reason, Since: dec.At.UnixMilli()})
+		if d.OnAgentState != nil {
+			d.OnAgentState(dec)
+		}
+	case acd.Offer:
+		if qc := d.call(dec.Call); qc != nil {
+			ring := qc.ring
+			ring.CallID = dec.Call
+			ring.TimeoutMS = max(0, dec.Deadline.Sub(dec.At).Milliseconds())
+			d.send(dec.Agent, ring)
+			qc.deliver(dec, d.log)
+		}
+	case acd.OfferWithdrawn:
+		d.send(dec.Agent, softphone.RingCancel{CallID: dec.Call, Reason: cancelReason(dec.Reason)})
+		if qc := d.call(dec.Call); qc != nil {
+			qc.deliver(dec, d.log)
+		}
+	case acd.Connected:
+		if qc := d.call(dec.Call); qc != nil {
+			d.mu.Lock()
+			qc.agent = dec.Agent
+			d.mu.Unlock()
+			d.send(dec.Agent, qc.status(softphone.CallConnected, ""))
+			qc.deliver(dec, d.log)
+		}
+	case acd.Overflow, acd.Announce:
+		if qc := d.call(dec.Call); qc != nil {
+			qc.deliver(dec, d.log)
+		}
+	case acd.Rejected:
+		switch {
+		case dec.Input == acd.CallQueued:
+			if qc := d.call(dec.Call); qc != nil {
+				qc.deliver(dec, d.log)
+			}
+		case dec.Agent != "" && (dec.Input == acd.OfferAccepted || dec.Input == acd.AgentReady || dec.Input == acd.AgentNotReady):
+			d.send(dec.Agent, softphone.Error{Code: softphone.CodeState, Message: dec.Reason, Ref: string(dec.Input)})
+		default:
+			d.log.Debug("acd refused an input", "input", dec.Input, "call_id", dec.Call, "agent", dec.Agent, "reason", dec.Reason)
+		}
+	}
+}
+
+// cancelReason maps the ACD's withdrawal reasons to the protocol's words.
+func cancelReason(r string) string {
+	switch r {
+	case "caller hung up":
+		return "caller_hangup"
+	case "ring timeout":
+		return "timeout"
+	case "answered elsewhere":
+		return "taken"
+	}
+	return "rerouted"
+}
+
+func (d *Desk) agent(id string) *agentView {
+	av := d.agents[id]
+	if av == nil {
+		av = &agentView{state: acd.StateSignedOut}
+		d.agents[id] = av
+	}
+	return av
+}
+
+func (d *Desk) call(id string) *queuedCall {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.calls[id]
+}
+
+func (d *Desk) send(agent string, m softphone.Message) {
+	d.mu.Lock()
+	p := d.phones
+	d.mu.Unlock()
+	if p == nil {
+		return
+	}
+	if err := p.Send(agent, m); err != nil {
+		d.log.Debug("agent not reachable", "agent", agent, "type", m.Type(), "err", err)
+	}
+}
+
+// deliver hands a decision to the call goroutine. The channel is sized for
+// far more decisions than one call gets between two reads; a full channel
+// means the call goroutine is stuck, which is logged, not waited for.
+func (qc *queuedCall) deliver(dec acd.Decision, log *slog.Logger) {
+	select {
+	case qc.decisions <- dec:
+	default:
+		log.Error("call is not taking queue decisions; dropped one", "call_id", qc.id, "kind", dec.Kind)
+	}
+}
+
+// status is a call message for the agent's browser.
+func (qc *queuedCall) status(st, endedBy string) softphone.Call {
+	return softphone.Call{
+		CallID: qc.id, Status: st, From: qc.ring.From, Queue: qc.ring.Queue, Language: qc.ring.Language,
+		Vars: qc.ring.Vars, IVRPath: qc.ring.IVRPath, EndedBy: endedBy,
+	}
+}
+
+// join registers a call and queues it in the ACD.
+func (d *Desk) join(ring softphone.Ring, in acd.Input, rec *record) *queuedCall {
+	qc := &queuedCall{
+		id: in.Call, ring: ring, rec: rec,
+		decisions: make(chan acd.Decision, 64),
+		commands:  make(chan softphone.Message, 8),
+	}
+	d.mu.Lock()
+	d.calls[in.Call] = qc
+	d.mu.Unlock()
+	d.submit(in)
+	return qc
+}
+
+// leave takes a call out of the desk when its goroutine is done with the
+// queue: the ACD hears how it ended and the agent's browser shows it ended.
+func (d *Desk) leave(qc *queuedCall, endedBy string) {
+	d.mu.Lock()
+	delete(d.calls, qc.id)
+	agent := qc.agent
+	d.mu.Unlock()
+	if agent == "" {
+		d.submit(acd.Input{Kind: acd.CallerHungUp, Call: qc.id})
+		return
+	}
+	d.submit(acd.Input{Kind: acd.CallEnded, Call: qc.id})
+	d.send(agent, qc.status(softphone.CallEnded, endedBy))
+}
+
+// setAgent records which agent a call is connected to ("" when transferred away).
+func (d *Desk) setAgent(qc *queuedCall, agent string, held bool) {
+	d.mu.Lock()
+	qc.agent, qc.held = agent, held
+	d.mu.Unlock()
+}
+
+func (d *Desk) submit(in acd.Input) {
+	if err := d.acd.Submit(in); err != nil {
+		d.log.Warn("acd stopped; input not taken", "input", in.Kind, "call_id", in.Call, "agent", in.Agent)
+	}
+}
+
+// Attached implements softphone.Desk: an agent's browser said hello.
+func (d *Desk) Attached(_ context.Context, agent string) (softphone.Welcome, error) {
+	d.submit(acd.Input{Kind: acd.AgentSignedIn, Agent: agent})
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	av := d.agent(agent)
+	w := softphone.Welcome{
+		State: string(av.state), Reason: av.reason, Since: av.since.UnixMilli(), Reasons: slices.Clone(d.reasons),
+	}
+	if av.state == acd.StateSignedOut {
+		w.State = string(acd.StateNotReady) // signing in lands in not ready; the ACD confirms with a state message
+	}
+	if qc := d.calls[av.call]; qc != nil {
+		st := softphone.CallConnected
+		if qc.held {
+			st = softphone.CallHeld
+		}
+		c := qc.status(st, "")
+		w.Call = &c
+	}
+	if qc := d.calls[av.offer]; qc != nil {
+		r := qc.ring
+		r.CallID = qc.id
+		w.Ring = &r
+	}
+	return w, nil
+}
+
+// Detached implements softphone.Desk: the agent's browser is gone.
+func (d *Desk) Detached(agent, reason string) {
+	d.log.Info("agent browser gone", "agent", agent, "reason", reason)
+	d.submit(acd.Input{Kind: acd.AgentDisconnected, Agent: agent})
+}
+
+// SignOut takes an agent out of every queue (they signed out of the page).
+func (d *Desk) SignOut(agent string) {
+	d.submit(acd.Input{Kind: acd.AgentSignedOut, Agent: agent})
+}
+
+// Command implements softphone.Desk: one command from an agent's browser.
+// Commands on a call that is not the agent's own are refused and logged.
+func (d *Desk) Command(_ context.Context, agent string, m softphone.Message) error {
+	switch m := m.(type) {
+	case softphone.Ready:
+		d.submit(acd.Input{Kind: acd.AgentReady, Agent: agent})
+	case softphone.NotReady:
+		if m.Reason != "" && !slices.Contains(d.reasons, m.Reason) {
+			return &softphone.Error{Code: softphone.CodeInvalid, Message: "unknown not-ready reason " + m.Reason}
+		}
+		d.submit(acd.Input{Kind: acd.AgentNotReady, Agent: agent, Reason: m.Reason})
+	case softphone.Accept:
+		if err := d.ownOffer(agent, m.CallID, m.Type()); err != nil {
+			return err
+		}
+		d.submit(acd.Input{Kind: acd.OfferAccepted, Agent: agent, Call: m.CallID})
+	case softphone.Reject:
+		if err := d.ownOffer(agent, m.CallID, m.Type()); err != nil {
+			return err
+		}
+		d.submit(acd.Input{Kind: acd.OfferRejected, Agent: agent, Call: m.CallID})
+	case softphone.Hangup:
+		return d.toCall(agent, m.CallID, m)
+	case softphone.Hold:
+		return d.toCall(agent, m.CallID, m)
+	case softphone.DTMF:
+		return d.toCall(agent, m.CallID, m)
+	case softphone.Transfer:
+		if m.Agent != "" {
+			return &softphone.Error{Code: softphone.CodeInvalid, Message: "transfer to an agent is not supported yet; transfer to a queue"}
+		}
+		return d.toCall(agent, m.CallID, m)
+	case softphone.WrapupDone:
+		d.mu.Lock()
+		av := d.agent(agent)
+		own := av.wrapup != "" && av.wrapup == m.CallID
+		d.mu.Unlock()
+		if !own && m.CallID != "" {
+			return d.forbidden(agent, m.CallID, m.Type())
+		}
+		d.submit(acd.Input{Kind: acd.WrapUpDone, Agent: agent})
+	default:
+		return &softphone.Error{Code: softphone.CodeUnknownType, Message: "not a call-center command: " + m.Type()}
+	}
+	return nil
+}
+
+func (d *Desk) ownOffer(agent, call, what string) error {
+	d.mu.Lock()
+	own := d.agent(agent).offer == call
+	d.mu.Unlock()
+	if !own {
+		return d.forbidden(agent, call, what)
+	}
+	return nil
+}
+
+// toCall passes a command to the goroutine of the agent's own call.
+func (d *Desk) toCall(agent, call string, m softphone.Message) error {
+	d.mu.Lock()
+	qc := d.calls[call]
+	own := qc != nil && qc.agent == agent
+	d.mu.Unlock()
+	if !own {
+		return d.forbidden(agent, call, m.Type())
+	}
+	select {
+	case qc.commands <- m:
+		return nil
+	default:
+		return &softphone.Error{Code: softphone.CodeState, Message: "the call is busy with earlier commands; try again"}
+	}
+}
+
+func (d *Desk) forbidden(agent, call, what string) error {
+	d.log.Warn("agent acted on a call that is not theirs", "agent", agent, "call_id", call, "command", what)
+	return &softphone.Error{Code: softphone.CodeForbidden, Message: "this call is not yours"}
+}

@@ -1,0 +1,184 @@
+package switchboard
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hotline/hotline/acd"
+	"github.com/hotline/hotline/internal/media"
+	"github.com/hotline/hotline/internal/softphone"
+	"github.com/hotline/hotline/ivr"
+	"github.com/hotline/hotline/sip"
+)
+
+// Queue outcomes of a call (the call row's outcome and hotline_calls_total).
+const (
+	OutcomeAnswered  = "answered"  // an agent took the call
+	OutcomeAbandoned = "abandoned" // the caller hung up while waiting or ringing
+	OutcomeOverflow  = "overflow"  // the queue could not take or keep the call; goodbye and hang up
+)
+
+// Prompts the queue plays, from the prompt library of the caller's language.
+const (
+	promptPositionIs = "position-is"
+	promptWaitIs     = "wait-is"
+	promptWaitShort  = "wait-short"
+	promptOverflow   = "overflow"
+)
+
+// queue waits in the ACD with hold music until an agent answers, then bridges
+// the caller to the agent's browser and carries out the agent's commands,
+// until the call ends. It returns the call's outcome.
+func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *record, out ivr.Outcome, log *slog.Logger) string {
+	desk := s.opt.Desk
+	ep := c.Media()
+	lang := rec.language()
+	qc := desk.join(softphone.Ring{
+		From: c.From(), Queue: out.Queue, Language: lang, Vars: out.Vars, IVRPath: out.Path,
+	}, acd.Input{
+		Kind: acd.CallQueued, Call: c.ID(), Queue: out.Queue, Priority: out.Priority,
+		Skills: out.Skills, Language: lang, At: s.opt.Now(),
+	}, rec)
+
+	p := newPlayer(ep, s.opt.MediaObserver)
+	defer p.stop()
+	p.start(ctx, nil, a.HoldMusic)
+
+	var (
+		agent   string
+		leg     *softphone.Leg
+		held    bool
+		endedBy = "caller"
+		outcome = OutcomeAbandoned
+	)
+	bridge := func() { ep.SetSink(leg); leg.SetSink(ep) }
+	unbridge := func() {
+		if leg != nil {
+			ep.SetSink(nil)
+			leg.SetSink(nil)
+		}
+	}
+	defer func() {
+		unbridge()
+		desk.leave(qc, endedBy)
+	}()
+
+	for {
+		select {
+		case <-ctx.Done():
+			return outcome
+		case dec := <-qc.decisions:
+			switch dec.Kind {
+			case acd.Offer:
+				rec.event("offered", dec.Agent)
+			case acd.OfferWithdrawn:
+				rec.event("offer_withdrawn", dec.Agent+" "+dec.Reason)
+			case acd.Connected:
+				l, err := desk.phones.Leg(dec.Agent)
+				if err != nil {
+					log.Error("agent took the call but has no media leg", "agent", dec.Agent, "err", err)
+					endedBy = "system"
+					c.Hangup("agent-leg-missing")
+					continue
+				}
+				p.stop()
+				agent, leg, outcome = dec.Agent, l, OutcomeAnswered
+				bridge()
+				rec.answeredBy(agent)
+				log.Info("agent answered", "agent", agent, "queue", out.Queue)
+			case acd.Announce:
+				if agent == "" {
+					p.start(ctx, s.announcement(a, lang, dec), a.HoldMusic)
+				}
+			case acd.Overflow, acd.Rejected:
+				if dec.Kind == acd.Overflow && strings.HasPrefix(dec.Target, "queue:") {
+					rec.event("overflow", dec.Target+" "+dec.Reason) // the ACD moved the call; keep waiting
+					continue
+				}
+				rec.event("overflow", dec.Target+" "+dec.Reason)
+				log.Info("queue could not take the call", "queue", out.Queue, "target", dec.Target, "reason", dec.Reason)
+				p.stop()
+				if pr := a.Prompts.Get(lang, promptOverflow); pr != nil {
+					_ = media.Play(ctx, ep, pr, s.opt.MediaObserver)
+				}
+				endedBy = "system"
+				c.Hangup("overflow")
+				outcome = OutcomeOverflow
+			}
+		case m := <-qc.commands:
+			switch m := m.(type) {
+			case softphone.Hangup:
+				endedBy = "agent"
+				rec.event("agent_hangup", agent)
+				c.Hangup("agent-hangup")
+			case softphone.Hold:
+				if m.On == held {
+					continue
+				}
+				held = m.On
+				if held {
+					unbridge()
+					p.start(ctx, nil, a.HoldMusic)
+					desk.submit(acd.Input{Kind: acd.CallHeld, Call: qc.id})
+					desk.send(agent, qc.status(softphone.CallHeld, ""))
+					rec.event("held", agent)
+				} else {
+					p.stop()
+					bridge()
+					desk.submit(acd.Input{Kind: acd.CallResumed, Call: qc.id})
+					desk.send(agent, qc.status(softphone.CallConnected, ""))
+					rec.event("resumed", agent)
+				}
+				desk.setAgent(qc, agent, held)
+			case softphone.DTMF:
+				for i := 0; i < len(m.Digits); i++ {
+					if err := ep.SendDigit(ctx, m.Digits[i], 100*time.Millisecond); err != nil {
+						desk.send(agent, softphone.Error{Code: softphone.CodeState, Message: "the caller's phone takes no digits: " + err.Error(), Ref: m.Type()})
+						break
+					}
+				}
+				rec.event("agent_dtmf", m.Digits)
+			case softphone.Transfer:
+				unbridge()
+				desk.send(agent, qc.status(softphone.CallEnded, "transfer"))
+				rec.event("transferred", agent+" → queue "+m.Queue)
+				log.Info("call transferred", "agent", agent, "queue", m.Queue)
+				desk.setAgent(qc, "", false)
+				desk.submit(acd.Input{Kind: acd.CallTransferred, Call: qc.id, Queue: m.Queue})
+				agent, leg, held = "", nil, false
+				qc.ring.Queue = m.Queue
+				p.start(ctx, nil, a.HoldMusic)
+			}
+		}
+	}
+}
+
+// announcement is the position and estimated-wait message for a waiting
+// caller, in their language; figures are read digit by digit.
+func (s *Switchboard) announcement(a *Assets, lang string, dec acd.Decision) []*media.Prompt {
+	var out []*media.Prompt
+	add := func(name string) {
+		if p := a.Prompts.Get(lang, name); p != nil {
+			out = append(out, p)
+		}
+	}
+	number := func(n int) {
+		for _, d := range strconv.Itoa(n) {
+			add("digit-" + string(d))
+		}
+	}
+	if dec.Position > 0 {
+		add(promptPositionIs)
+		number(dec.Position)
+	}
+	if mins := int((dec.EWT + time.Minute - 1) / time.Minute); mins >= 1 {
+		add(promptWaitIs)
+		number(mins)
+	} else {
+		add(promptWaitShort)
+	}
+	return out
+}

@@ -1,0 +1,737 @@
+// The agent softphone page. It speaks agent protocol v1 (internal/softphone)
+// over one WebSocket, keeps one RTCPeerConnection per WebSocket session (set
+// up right after `welcome`, so a call connects the moment it is accepted),
+// and shows the agent's state, the ringing call, the live call and wrap-up.
+// Everything on screen is text set with textContent: nothing from the server
+// is parsed as HTML.
+'use strict';
+
+(function () {
+  const I18N = window.HotlineI18n;
+  const t = I18N.t;
+  const $ = (id) => document.getElementById(id);
+  const query = new URLSearchParams(location.search);
+
+  const PROTOCOL = 1;
+  const PING_MS = 3000;
+  const BACKOFF_MIN_MS = 500;
+  const BACKOFF_MAX_MS = 10000;
+  const GATHER_WAIT_MS = 1000;
+  // The server closes a page's WebSocket with this code when the same agent
+  // connects from another page (a reload or a second tab).
+  const CLOSE_REPLACED = 4000;
+  // Reasons the server sets by itself; the agent does not pick them.
+  const AUTO_REASONS = ['missed_call', 'disconnected'];
+
+  const app = {
+    csrf: '',
+    leaving: false,
+    ws: null,
+    backoff: 0,
+    reconnectTimer: null,
+    pingTimer: null,
+    pc: null,
+    pcGen: 0,
+    iceServers: [],
+    mic: null,
+    micError: null,
+    state: 'signed_out',
+    reason: '',
+    since: Date.now(),
+    reasons: [],
+    ring: null,
+    ringDeadline: 0,
+    call: null,
+    callSince: 0,
+    wrapCallId: '',
+    muted: false,
+    dtmf: '',
+    message: null, // {el, key, params}: error or notice on screen, redrawn on a language switch
+    audio: null, // AudioContext, made on the first click (autoplay rules)
+    ringer: null, // the ring sound while it plays
+    title: document.title,
+  };
+
+  // ---- small helpers ----------------------------------------------------
+
+  function show(el, on) { el.hidden = !on; }
+
+  function setText(id, text) { $(id).textContent = text === undefined || text === null || text === '' ? t('none') : String(text); }
+
+  // say puts one line on screen: an error (red) or a notice; null clears both.
+  function say(kind, key, params) {
+    const err = $('error');
+    const note = $('notice');
+    show(err, false);
+    show(note, false);
+    app.message = null;
+    if (!key) return;
+    const el = kind === 'error' ? err : note;
+    app.message = { el, key, params };
+    el.textContent = t(key, params);
+    show(el, true);
+  }
+
+  function norm(code) { return String(code || '').trim().toLowerCase().replace(/[\s-]+/g, '_'); }
+
+  function reasonText(code) {
+    const k = 'reason_' + norm(code);
+    return I18N.has(k) ? t(k) : String(code || '');
+  }
+
+  function languageText(code) {
+    const k = 'lang_' + norm(code);
+    return I18N.has(k) ? t(k) : (code || '');
+  }
+
+  function parseTime(v) {
+    let ms = NaN;
+    if (typeof v === 'number') ms = v < 1e12 ? v * 1000 : v;
+    else if (typeof v === 'string' && v) ms = Date.parse(v);
+    if (!Number.isFinite(ms)) return Date.now();
+    return Math.min(ms, Date.now()); // a server clock ahead of ours never shows a negative timer
+  }
+
+  function clock(ms) {
+    const s = Math.max(0, Math.floor(ms / 1000));
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const ss = String(s % 60).padStart(2, '0');
+    return h > 0 ? h + ':' + String(m).padStart(2, '0') + ':' + ss : m + ':' + ss;
+  }
+
+  // ---- HTTP ---------------------------------------------------------------
+
+  function toLogin() {
+    app.leaving = true;
+    location.replace('/login?next=' + encodeURIComponent(location.pathname + location.search));
+  }
+
+  // loadMe reads the session; false when there is none (the page is leaving).
+  async function loadMe() {
+    const resp = await fetch('/api/v1/me', { credentials: 'same-origin', cache: 'no-store' });
+    if (resp.status === 401) {
+      toLogin();
+      return false;
+    }
+    if (!resp.ok) throw new Error('HTTP ' + resp.status);
+    const me = await resp.json();
+    app.csrf = me.csrf || '';
+    $('agent-name').textContent = me.name || me.id || '';
+    return true;
+  }
+
+  async function logout() {
+    app.leaving = true;
+    if (app.ws) app.ws.close(1000, 'sign out');
+    try {
+      await fetch('/api/v1/logout', { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': app.csrf } });
+    } catch (e) { /* going to the sign-in page anyway */ }
+    location.assign('/login');
+  }
+
+  // ---- WebSocket ----------------------------------------------------------
+
+  function setConn(key, up) {
+    const el = $('conn');
+    el.dataset.i18n = key;
+    el.textContent = t(key);
+    el.classList.toggle('conn-up', up);
+    el.classList.toggle('conn-down', !up);
+  }
+
+  function send(msg) {
+    const ws = app.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) {
+      say('error', 'conn_down');
+      return false;
+    }
+    ws.send(JSON.stringify(Object.assign({ v: PROTOCOL }, msg)));
+    return true;
+  }
+
+  function connect() {
+    clearTimeout(app.reconnectTimer);
+    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/agent/ws';
+    const ws = new WebSocket(url);
+    app.ws = ws;
+    ws.onopen = () => {
+      if (app.ws !== ws) return;
+      setConn('conn_up', true);
+      send({ type: 'hello' });
+      clearInterval(app.pingTimer);
+      app.pingTimer = setInterval(() => send({ type: 'ping', t: Date.now() }), PING_MS);
+    };
+    ws.onmessage = (ev) => {
+      if (app.ws !== ws) return;
+      let msg;
+      try {
+        msg = JSON.parse(ev.data);
+      } catch (e) {
+        console.warn('hotline: not JSON from the server', e);
+        return;
+      }
+      handle(msg);
+    };
+    ws.onclose = (ev) => {
+      if (app.ws !== ws) return;
+      clearInterval(app.pingTimer);
+      app.ws = null;
+      if (app.leaving) return;
+      if (ev.code === CLOSE_REPLACED) {
+        // The agent opened the page elsewhere; two pages must not fight over
+        // the agent, so this one stops until the agent asks for it back.
+        setConn('conn_replaced', false);
+        say('error', 'err_replaced');
+        stopRinging();
+        if (app.pc) app.pc.close();
+        app.pc = null;
+        return;
+      }
+      setConn('conn_down', false);
+      scheduleReconnect();
+    };
+  }
+
+  // scheduleReconnect tries again with exponential backoff and jitter; a
+  // session that expired meanwhile sends the agent to the sign-in page.
+  function scheduleReconnect() {
+    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * Math.pow(2, app.backoff));
+    app.backoff++;
+    const delay = base / 2 + Math.random() * base / 2;
+    app.reconnectTimer = setTimeout(async () => {
+      try {
+        if (!(await loadMe())) return;
+      } catch (e) {
+        scheduleReconnect();
+        return;
+      }
+      connect();
+    }, delay);
+  }
+
+  // ---- messages from the server -------------------------------------------
+
+  function handle(msg) {
+    if (msg.v !== PROTOCOL) {
+      say('error', 'err_version');
+      return;
+    }
+    switch (msg.type) {
+      case 'welcome': return onWelcome(msg);
+      case 'state': return setState(msg.state, msg.reason, msg.since);
+      case 'ring': return onRing(msg);
+      case 'ring_cancel': return onRingCancel(msg);
+      case 'call': return onCall(msg);
+      case 'webrtc_answer': return onAnswer(msg);
+      case 'ice': return onRemoteIce(msg);
+      case 'error': return onError(msg);
+      case 'pong': return undefined;
+      default:
+        console.warn('hotline: unknown message type', msg.type);
+        return undefined;
+    }
+  }
+
+  function onWelcome(msg) {
+    app.backoff = 0;
+    if (msg.agent && msg.agent.name) $('agent-name').textContent = msg.agent.name;
+    setReasons(msg.reasons || []);
+    if (msg.call && msg.call.call_id && msg.call.status !== 'ended') {
+      onCall(msg.call); // a reloaded page re-attaches to its live call
+    } else {
+      endCallView();
+    }
+    setState(msg.state, msg.reason, msg.since);
+    if (msg.ring && msg.ring.call_id) onRing(msg.ring); // reloaded while ringing: ring again
+    app.iceServers = Array.isArray(msg.ice_servers) ? msg.ice_servers : [];
+    startPeer();
+  }
+
+  function setReasons(list) {
+    app.reasons = list.map((r) => (typeof r === 'object' && r !== null ? (r.code || r.id || r.name || '') : String(r)))
+      .filter((r) => r && !AUTO_REASONS.includes(norm(r)));
+    drawReasons();
+  }
+
+  function drawReasons() {
+    const sel = $('reason');
+    const keep = sel.value;
+    sel.textContent = '';
+    for (const r of app.reasons) {
+      const o = document.createElement('option');
+      o.value = r;
+      o.textContent = reasonText(r);
+      sel.appendChild(o);
+    }
+    if (app.reasons.includes(keep)) sel.value = keep;
+  }
+
+  function setState(state, reason, since) {
+    app.state = state || 'signed_out';
+    app.reason = reason || '';
+    app.since = parseTime(since);
+    drawState();
+    // Any state but "offered" ends the offer: accepted (the call view takes
+    // over), or withdrawn.
+    if (app.state !== 'offered' && app.ring) stopRinging();
+    show($('wrapup'), app.state === 'wrap_up');
+    if (app.state === 'wrap_up' && app.call) endCallView();
+  }
+
+  function drawState() {
+    const el = $('state');
+    el.dataset.i18nState = app.state;
+    el.dataset.state = app.state;
+    el.className = 'state state-' + app.state;
+    el.textContent = t('state_' + app.state);
+    $('state-reason').textContent = app.state === 'not_ready' && app.reason ? reasonText(app.reason) : '';
+    // During a call and its wrap-up the state changes through the call's own
+    // buttons (wrap-up ends with Done).
+    $('ready').disabled = app.state === 'ready' || busy();
+    $('not-ready').disabled = busy();
+    show($('reason'), app.reasons.length > 0);
+    tick();
+  }
+
+  function busy() { return ['offered', 'on_call', 'on_hold', 'wrap_up'].includes(app.state); }
+
+  function onRing(msg) {
+    app.ring = msg;
+    app.ringDeadline = msg.timeout_ms > 0 ? Date.now() + msg.timeout_ms : 0;
+    say(null);
+    drawRing();
+    $('accept').disabled = false;
+    $('reject').disabled = false;
+    show($('ring'), true);
+    tick();
+    startRingSound();
+    // The tab's title rings too, for an agent looking at another tab.
+    document.title = '☎ ' + (msg.from || t('unknown_caller')) + ' — ' + t('incoming_call');
+    $('accept').focus();
+  }
+
+  function drawRing() {
+    const r = app.ring;
+    if (!r) return;
+    const vars = r.vars || {};
+    setText('ring-from', r.from || t('unknown_caller'));
+    setText('ring-queue', r.queue);
+    setText('ring-language', languageText(r.language));
+    setText('ring-serial', vars.serial);
+    setText('ring-ivr', ivrText(r.ivr_path));
+    drawVars('ring-vars', vars);
+    const list = $('ring-tickets');
+    list.textContent = '';
+    for (const tk of (Array.isArray(r.tickets) ? r.tickets : [])) {
+      const li = document.createElement('li');
+      li.textContent = ticketText(tk);
+      list.appendChild(li);
+    }
+    show($('ring-tickets-box'), list.children.length > 0);
+  }
+
+  function ivrText(path) {
+    if (!Array.isArray(path) || path.length === 0) return '';
+    return path.map((p) => {
+      if (p === null || typeof p !== 'object') return String(p);
+      return [p.label || p.menu || p.node || '', p.choice || p.digit || p.digits || ''].filter(Boolean).join(': ');
+    }).join(' → ');
+  }
+
+  function ticketText(tk) {
+    if (tk === null || typeof tk !== 'object') return String(tk);
+    const head = [tk.number || tk.id || '', tk.subject || ''].filter(Boolean).join(' — ');
+    return tk.status ? head + ' (' + tk.status + ')' : head;
+  }
+
+  // drawVars lists the collected IVR variables other than the serial, which
+  // has its own line.
+  function drawVars(id, vars) {
+    const dl = $(id);
+    dl.textContent = '';
+    for (const [k, v] of Object.entries(vars || {})) {
+      if (k === 'serial' || v === null || typeof v === 'object') continue;
+      const dt = document.createElement('dt');
+      const label = k.replace(/_/g, ' ');
+      dt.textContent = label.charAt(0).toUpperCase() + label.slice(1);
+      const dd = document.createElement('dd');
+      dd.textContent = String(v);
+      dl.append(dt, dd);
+    }
+  }
+
+  function onRingCancel(msg) {
+    if (app.ring && msg.call_id && app.ring.call_id !== msg.call_id) return;
+    stopRinging();
+    const keys = { caller_hangup: 'cancel_caller_hangup', timeout: 'cancel_timeout', taken: 'cancel_taken' };
+    say('notice', keys[norm(msg.reason)] || 'cancel_other');
+  }
+
+  function stopRinging() {
+    app.ring = null;
+    app.ringDeadline = 0;
+    show($('ring'), false);
+    stopRingSound();
+    document.title = app.title;
+  }
+
+  function onCall(msg) {
+    if (msg.status === 'ended') {
+      app.wrapCallId = msg.call_id || (app.call && app.call.call_id) || app.wrapCallId;
+      const by = norm(msg.ended_by);
+      let key = 'call_ended_other';
+      if (by === 'caller') key = 'call_ended_caller';
+      else if (by === 'agent') key = 'call_ended_agent';
+      else if (/transfer/.test(by)) key = 'call_transferred';
+      endCallView();
+      say('notice', key);
+      return;
+    }
+    if (app.ring && (!msg.call_id || app.ring.call_id === msg.call_id)) stopRinging();
+    const fresh = !app.call || app.call.call_id !== msg.call_id;
+    app.call = Object.assign({}, fresh ? {} : app.call, msg);
+    app.wrapCallId = msg.call_id;
+    if (fresh) {
+      app.callSince = Date.now();
+      app.dtmf = '';
+      $('dtmf-sent').textContent = '';
+      setMuted(false);
+      say(null);
+    }
+    drawCall();
+    show($('call'), true);
+  }
+
+  function drawCall() {
+    const c = app.call;
+    if (!c) return;
+    const vars = c.vars || {};
+    setText('call-from', c.from || t('unknown_caller'));
+    setText('call-queue', c.queue);
+    setText('call-language', languageText(c.language));
+    setText('call-serial', vars.serial);
+    drawVars('call-vars', vars);
+    const held = c.status === 'held';
+    $('call-status').textContent = t(held ? 'call_held' : 'call_connected');
+    $('call-status').className = 'badge ' + (held ? 'badge-held' : 'badge-live');
+    const hold = $('hold');
+    hold.setAttribute('aria-pressed', String(held));
+    hold.textContent = t(held ? 'btn_resume' : 'btn_hold');
+    hold.dataset.i18n = held ? 'btn_resume' : 'btn_hold';
+  }
+
+  function endCallView() {
+    app.call = null;
+    show($('call'), false);
+    setMuted(false);
+  }
+
+  function onError(msg) {
+    const code = norm(msg.code);
+    if (code === 'forbidden') say('error', 'err_forbidden');
+    else if (code === 'version') say('error', 'err_version');
+    else if (code === 'state') say('error', 'err_bad_state');
+    else if (code === 'not_found') say('error', 'err_not_found');
+    else if (code === 'webrtc') say('error', 'audio_failed');
+    else say('error', 'err_generic', { m: msg.message || msg.code || '?' });
+  }
+
+  // ---- WebRTC -------------------------------------------------------------
+
+  // getMic opens the microphone once per page. ?audio=raw turns off the
+  // browser's voice processing (tests with a steady tone need that).
+  async function getMic() {
+    if (app.mic) return app.mic;
+    const raw = query.get('audio') === 'raw';
+    const audio = raw ? { echoCancellation: false, noiseSuppression: false, autoGainControl: false } : true;
+    app.mic = await navigator.mediaDevices.getUserMedia({ audio, video: false });
+    app.mic.getAudioTracks().forEach((tr) => { tr.enabled = !app.muted; });
+    return app.mic;
+  }
+
+  function showMicError(e) {
+    const el = $('mic-status');
+    el.dataset.key = e && (e.name === 'NotAllowedError' || e.name === 'SecurityError') ? 'mic_denied' : 'mic_failed';
+    el.dataset.detail = (e && (e.message || e.name)) || '';
+    el.textContent = t(el.dataset.key, { m: el.dataset.detail });
+    show(el, true);
+  }
+
+  function iceServers() {
+    return app.iceServers.filter((s) => s && s.urls).map((s) => {
+      const out = { urls: s.urls };
+      if (s.username) out.username = s.username;
+      if (s.credential) out.credential = s.credential;
+      return out;
+    });
+  }
+
+  // startPeer makes the one peer connection of this WebSocket session and
+  // sends the offer (the browser owns the microphone, so it offers). The
+  // offer goes out once ICE gathering completes, or after GATHER_WAIT_MS with
+  // the candidates found so far; later candidates follow as `ice` messages.
+  async function startPeer() {
+    const gen = ++app.pcGen;
+    if (app.pc) {
+      try { app.pc.close(); } catch (e) { /* already closed */ }
+      app.pc = null;
+    }
+    let stream = null;
+    try {
+      stream = await getMic();
+      show($('mic-status'), false);
+    } catch (e) {
+      showMicError(e);
+    }
+    if (gen !== app.pcGen) return;
+    const pc = new RTCPeerConnection({ iceServers: iceServers() });
+    app.pc = pc;
+    if (stream) {
+      stream.getAudioTracks().forEach((tr) => pc.addTrack(tr, stream));
+    } else {
+      pc.addTransceiver('audio', { direction: 'recvonly' });
+    }
+    pc.ontrack = (ev) => {
+      const el = $('remote-audio');
+      el.srcObject = ev.streams && ev.streams[0] ? ev.streams[0] : new MediaStream([ev.track]);
+      el.play().catch(() => { /* autoplay: plays on the next click */ });
+    };
+    let offerSent = false;
+    pc.onicecandidate = (ev) => {
+      if (offerSent && ev.candidate && gen === app.pcGen) send({ type: 'ice', candidate: ev.candidate.toJSON() });
+    };
+    pc.onconnectionstatechange = () => {
+      if (gen !== app.pcGen) return;
+      document.body.dataset.rtc = pc.connectionState;
+      if (pc.connectionState === 'failed' && app.ws && app.ws.readyState === WebSocket.OPEN) {
+        say('error', 'audio_failed');
+        setTimeout(() => { if (gen === app.pcGen) startPeer(); }, 1000);
+      }
+    };
+    try {
+      await pc.setLocalDescription(await pc.createOffer());
+      await gathered(pc, GATHER_WAIT_MS);
+      if (gen !== app.pcGen) return;
+      offerSent = true;
+      send({ type: 'webrtc_offer', sdp: pc.localDescription.sdp });
+    } catch (e) {
+      console.error('hotline: offer', e);
+      say('error', 'err_generic', { m: String(e && e.message || e) });
+    }
+  }
+
+  function gathered(pc, maxMs) {
+    if (pc.iceGatheringState === 'complete') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        pc.removeEventListener('icegatheringstatechange', check);
+        resolve();
+      };
+      const check = () => { if (pc.iceGatheringState === 'complete') done(); };
+      const timer = setTimeout(done, maxMs);
+      pc.addEventListener('icegatheringstatechange', check);
+    });
+  }
+
+  async function onAnswer(msg) {
+    if (!app.pc || !msg.sdp) return;
+    try {
+      await app.pc.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
+    } catch (e) {
+      console.error('hotline: answer', e);
+      say('error', 'audio_failed');
+    }
+  }
+
+  async function onRemoteIce(msg) {
+    if (!app.pc || !msg.candidate) return;
+    try {
+      await app.pc.addIceCandidate(msg.candidate);
+    } catch (e) {
+      console.warn('hotline: remote candidate', e);
+    }
+  }
+
+  function setMuted(on) {
+    app.muted = on;
+    if (app.mic) app.mic.getAudioTracks().forEach((tr) => { tr.enabled = !on; });
+    const b = $('mute');
+    b.setAttribute('aria-pressed', String(on));
+    b.dataset.i18n = on ? 'btn_unmute' : 'btn_mute';
+    b.textContent = t(b.dataset.i18n);
+  }
+
+  // ---- ring sound (Web Audio, no files) -----------------------------------
+
+  // audioContext returns the page's AudioContext for the ring sound. Until
+  // the agent's first click on this page a browser may keep it suspended; a
+  // hint says so, since a ring nobody hears is a missed call.
+  function audioContext() {
+    if (!app.audio) {
+      const AC = window.AudioContext || window.webkitAudioContext;
+      if (!AC) return null;
+      app.audio = new AC();
+      app.audio.addEventListener('statechange', soundHint);
+    }
+    if (app.audio.state === 'suspended') app.audio.resume().catch(() => {});
+    soundHint();
+    return app.audio;
+  }
+
+  function soundHint() {
+    show($('sound-hint'), !!app.audio && app.audio.state !== 'running');
+  }
+
+  // startRingSound plays a two-tone ring (400 + 450 Hz, two bursts every 3 s)
+  // until stopRingSound.
+  function startRingSound() {
+    stopRingSound();
+    const ac = audioContext();
+    if (!ac) return;
+    const gain = ac.createGain();
+    gain.gain.value = 0;
+    gain.connect(ac.destination);
+    const oscs = [400, 450].map((f) => {
+      const o = ac.createOscillator();
+      o.frequency.value = f;
+      o.connect(gain);
+      o.start();
+      return o;
+    });
+    const burst = () => {
+      const t0 = ac.currentTime + 0.05;
+      const g = gain.gain;
+      g.cancelScheduledValues(t0);
+      g.setValueAtTime(0.15, t0);
+      g.setValueAtTime(0, t0 + 0.4);
+      g.setValueAtTime(0.15, t0 + 0.6);
+      g.setValueAtTime(0, t0 + 1.0);
+    };
+    burst();
+    app.ringer = { gain, oscs, timer: setInterval(burst, 3000) };
+    document.body.dataset.ringing = 'true';
+  }
+
+  function stopRingSound() {
+    const r = app.ringer;
+    app.ringer = null;
+    delete document.body.dataset.ringing;
+    if (!r) return;
+    clearInterval(r.timer);
+    r.oscs.forEach((o) => { try { o.stop(); } catch (e) { /* not started */ } });
+    r.gain.disconnect();
+  }
+
+  // ---- timers -------------------------------------------------------------
+
+  function tick() {
+    const now = Date.now();
+    $('state-timer').textContent = clock(now - app.since);
+    if (app.call) $('call-timer').textContent = clock(now - app.callSince);
+    if (app.ringDeadline) $('ring-countdown').textContent = clock(app.ringDeadline - now + 999);
+    else $('ring-countdown').textContent = '';
+  }
+
+  // ---- user actions -------------------------------------------------------
+
+  function callId() { return (app.call && app.call.call_id) || ''; }
+
+  function wire() {
+    // Any click lets the page make sound (browsers' autoplay rules).
+    document.addEventListener('click', () => {
+      audioContext();
+      const el = $('remote-audio');
+      if (el.srcObject && el.paused) el.play().catch(() => {});
+    }, { capture: true });
+
+    $('logout').addEventListener('click', logout);
+    $('ready').addEventListener('click', () => { say(null); send({ type: 'ready' }); });
+    $('not-ready').addEventListener('click', () => { say(null); send({ type: 'not_ready', reason: $('reason').value }); });
+    $('accept').addEventListener('click', () => {
+      if (!app.ring) return;
+      send({ type: 'accept', call_id: app.ring.call_id });
+      stopRingSound(); // the banner stays until the server confirms
+      $('accept').disabled = true;
+      $('reject').disabled = true;
+    });
+    $('reject').addEventListener('click', () => {
+      if (!app.ring) return;
+      send({ type: 'reject', call_id: app.ring.call_id });
+      stopRinging();
+    });
+    $('hangup').addEventListener('click', () => { if (callId()) send({ type: 'hangup', call_id: callId() }); });
+    $('mute').addEventListener('click', () => setMuted(!app.muted));
+    $('hold').addEventListener('click', () => {
+      if (!callId()) return;
+      send({ type: 'hold', call_id: callId(), on: app.call.status !== 'held' });
+    });
+    $('keypad').addEventListener('click', (ev) => {
+      const d = ev.target && ev.target.dataset ? ev.target.dataset.digit : '';
+      if (!d || !callId()) return;
+      if (send({ type: 'dtmf', call_id: callId(), digits: d })) {
+        app.dtmf = (app.dtmf + d).slice(-20);
+        $('dtmf-sent').textContent = t('dtmf_sent', { d: app.dtmf });
+      }
+    });
+    $('transfer-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const target = $('transfer-target').value.trim();
+      if (!target || !callId()) return;
+      const kind = $('transfer-kind').value === 'agent' ? 'agent' : 'queue';
+      if (send({ type: 'transfer', call_id: callId(), [kind]: target })) $('transfer-target').value = '';
+    });
+    $('wrapup-done').addEventListener('click', () => {
+      send({
+        type: 'wrapup_done',
+        call_id: app.wrapCallId,
+        note: $('wrapup-note').value,
+        disposition: $('wrapup-disposition').value,
+      });
+      $('wrapup-note').value = '';
+    });
+
+    I18N.onChange(() => {
+      drawState();
+      drawReasons();
+      drawRing();
+      drawCall();
+      setMuted(app.muted);
+      const conn = $('conn');
+      conn.textContent = t(conn.dataset.i18n);
+      if (app.message) app.message.el.textContent = t(app.message.key, app.message.params);
+      const mic = $('mic-status');
+      if (!mic.hidden) mic.textContent = t(mic.dataset.key, { m: mic.dataset.detail });
+      if (app.dtmf) $('dtmf-sent').textContent = t('dtmf_sent', { d: app.dtmf });
+    });
+
+    setInterval(tick, 500);
+  }
+
+  // A read-only view for tests and for the curious (not an API).
+  window.hotlineAgent = {
+    state: () => app.state,
+    rtc: () => (app.pc ? app.pc.connectionState : 'none'),
+    ringing: () => app.ringer !== null,
+    muted: () => app.muted,
+  };
+
+  async function boot() {
+    wire();
+    drawState();
+    audioContext();
+    for (;;) {
+      try {
+        if (!(await loadMe())) return;
+        break;
+      } catch (e) {
+        setConn('conn_down', false);
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
+    connect();
+  }
+
+  boot();
+})();
