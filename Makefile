@@ -42,6 +42,12 @@ fuzz:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
 
+## bench-load: SIPp load run (needs root and sip-tester): 1,000 callers at once, 100 new/s, each streams
+## PCMU, dials 1 1 # into the support queue and holds 27 s (all 1,000 up together for over 20 s); first
+## against `hotline serve`, then against SIPp's -rtp_echo UAS; prints CPU, memory, RTP pacing, the ratio
+bench-load:
+	$(GO) run ./internal/loadrun -go $(GO) -calls 1000 -concurrency 1000 -rate 100 -hold 27s -timeout 5m
+
 ## prompts: regenerate the demo prompts (espeak-ng, sox) and hold music
 prompts:
 	sh internal/demo/gen/prompts.sh

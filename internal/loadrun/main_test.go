@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hotline/hotline/internal/sipptest"
+)
+
+func TestParseFlagsDefaultsAreTheIssueFigures(t *testing.T) {
+	o, err := parseFlags(nil, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 1000, o.Calls)
+	require.Equal(t, 1000, o.Concurrency)
+	require.Equal(t, 100.0, o.Rate)
+	// Ramp 10 s + setup 3.5 s + hold: every caller is up together for > 20 s.
+	require.Greater(t, o.Hold+3500*time.Millisecond-time.Duration(float64(o.Calls)/o.Rate*float64(time.Second)), 20*time.Second)
+}
+
+func TestParseFlagsSmallRunAndErrors(t *testing.T) {
+	o, err := parseFlags([]string{"-calls", "50", "-hold", "5s"}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 50, o.Concurrency)
+	require.Equal(t, 5*time.Second, o.Hold)
+	require.Equal(t, []string{"-calls", "50", "-hold", "5s"}, o.Args)
+
+	for _, args := range [][]string{{"-calls", "0"}, {"-rate", "0"}, {"-hold", "-1s"}, {"-timeout", "0s"}, {"extra"}} {
+		_, err := parseFlags(args, io.Discard)
+		require.Error(t, err, args)
+	}
+}
+
+func TestReportTableAndFailures(t *testing.T) {
+	u := usage{MeanCPU: 0.3, SteadyCPU: 0.32, SteadySeconds: 20, SteadyLive: 1000, MaxLive: 1000,
+		BaseRSS: 20 * 1024, SteadyRSS: 60 * 1024, PeakRSS: 70 * 1024}
+	rep := &report{
+		Opts:    options{Calls: 1000, Concurrency: 1000, Rate: 100, Hold: 27 * time.Second, Args: []string{"-calls", "1000"}},
+		Machine: machineInfo{CPUs: 2, Model: "AMD EPYC", Kernel: "6.1"}, Target: 1000,
+		Hotline: sideResult{Usage: u, SIPp: sipptest.Result{Calls: 1000,
+			Stats: sipptest.Stats{Successful: 990, Failed: 10}, ExitCode: 1, ErrorLog: "timeout on call 7"}},
+		Baseline: &sideResult{Usage: usage{MeanCPU: 0.15, SteadyCPU: 0.16, SteadySeconds: 20, SteadyLive: 1000},
+			SIPp: sipptest.Result{Calls: 1000, Stats: sipptest.Stats{Successful: 1000}}},
+		P99Deviation: 0.0015,
+		Deviation:    []bucket{{0.001, 90}, {0.002, 100}, {math.Inf(1), 100}},
+		Outcomes:     map[string]float64{"queued": 990, "failed": 10},
+	}
+	var out bytes.Buffer
+	rep.write(&out)
+	text := out.String()
+	for _, want := range []string{
+		"| CPU, steady-state median | 32.0 % | 16.0 % | 2.0× | ≤ 2× (aim) ✓ |",
+		"| CPU, run mean | 30.0 % | 15.0 % | 2.0× | < 50 % ✓ |",
+		"| memory per live call | 41.0 KiB | 0.0 KiB |  | < 100 KiB ✓ |",
+		"| 1.50 ms | — |  | < 2 ms ✓ |",
+		"| calls ok / failed | 990 / 10 (0 retransmissions) | 1000 / 0 (0 retransmissions) |  | all complete ✗ |",
+		"calls by outcome: failed=10, queued=990",
+		"≤ 1 ms 90.0 %, ≤ 2 ms 100.0 % (of 100 sends)",
+		"`go run ./internal/loadrun -calls 1000`",
+		"timeout on call 7",
+	} {
+		require.Contains(t, text, want)
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "| ") {
+			require.Equal(t, 6, strings.Count(line, "|"), "a table row has five cells: %s", line)
+		}
+	}
+	require.Equal(t, []string{"hotline: 990 of 1000 calls succeeded, 10 failed"}, rep.failures())
+	rep.Hotline.SIPp = sipptest.Result{Calls: 1000, Stats: sipptest.Stats{Successful: 1000}}
+	require.Empty(t, rep.failures())
+}
+
+func TestHotlineProblemsPicksWarningsAndErrors(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hotline.log")
+	log := "time=1 level=INFO msg=\"call answered\"\n" +
+		"time=2 level=WARN msg=\"media timeout\" call_id=a\n" +
+		"time=3 level=ERROR msg=\"store write failed\"\n" +
+		"time=4 level=WARN msg=\"media timeout\" call_id=b\n"
+	require.NoError(t, os.WriteFile(path, []byte(log), 0o644))
+	h := &hotline{logPath: path}
+	text, n := h.Problems(100)
+	require.Equal(t, 3, n)
+	require.Equal(t, "time=2 level=WARN msg=\"media timeout\" call_id=a\ntime=3 level=ERROR msg=\"store write failed\"\n", text)
+}
