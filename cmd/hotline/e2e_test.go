@@ -21,12 +21,14 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hotline/hotline/internal/config"
 	"github.com/hotline/hotline/internal/demo"
 	"github.com/hotline/hotline/internal/httpapi"
 	"github.com/hotline/hotline/internal/media"
+	"github.com/hotline/hotline/internal/store"
 	"github.com/hotline/hotline/sip/siptest"
 )
 
@@ -84,14 +86,16 @@ type nodeOptions struct {
 	database string        // "" = SQLite in a temp dir
 	drain    time.Duration // shutdown.drain_timeout
 	rtpPorts string
+	extra    string // more configuration (acd, softphone)
 }
 
 // testNode is a running hotline for one test.
 type testNode struct {
 	*node
-	t    *testing.T
-	cfg  config.Config
-	logs *bytes.Buffer
+	t     *testing.T
+	cfg   config.Config
+	logs  *bytes.Buffer
+	token string // a supervisor API token for reading the API
 }
 
 func startTestNode(t *testing.T, o nodeOptions) *testNode {
@@ -115,7 +119,7 @@ hold_music: music/hold.wav
 flows: {demo: flows/demo.yaml}
 shutdown: {drain_timeout: %s}
 log: {level: debug}
-`, o.rtpPorts, t.TempDir(), o.database, o.drain)
+`, o.rtpPorts, t.TempDir(), o.database, o.drain) + o.extra
 	fsys := testAssets(t, yaml)
 	cfg, err := config.Load(fsys, "config.yaml")
 	require.NoError(t, err)
@@ -123,7 +127,12 @@ log: {level: debug}
 	log := slog.New(slog.NewTextHandler(&syncWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	n, err := startNode(context.Background(), cfg, fsys, log)
 	require.NoError(t, err)
-	tn := &testNode{node: n, t: t, cfg: cfg, logs: logs}
+	secret, err := httpapi.GenerateAPIToken()
+	require.NoError(t, err)
+	require.NoError(t, n.store.CreateToken(context.Background(), store.APIToken{
+		ID: uuid.NewString(), Name: "e2e", Role: store.RoleSupervisor, Hash: store.TokenHash(secret), CreatedAt: time.Now(),
+	}))
+	tn := &testNode{node: n, t: t, cfg: cfg, logs: logs, token: secret}
 	t.Cleanup(func() {
 		_ = n.Shutdown(context.Background())
 		if t.Failed() {
@@ -141,7 +150,10 @@ func (n *testNode) uri(user string) string {
 // getJSON GETs an API path and decodes the reply.
 func (n *testNode) getJSON(path string, out any) int {
 	n.t.Helper()
-	res, err := http.Get("http://" + n.HTTPAddr() + path)
+	req, err := http.NewRequest("GET", "http://"+n.HTTPAddr()+path, nil)
+	require.NoError(n.t, err)
+	req.Header.Set("Authorization", "Bearer "+n.token)
+	res, err := http.DefaultClient.Do(req)
 	require.NoError(n.t, err)
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)

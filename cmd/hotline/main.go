@@ -52,6 +52,8 @@ commands:
   serve     run the hotline (no flags: the built-in loopback demo)
   check     validate a configuration file and print its IVR flows
   migrate   bring the database schema up to date
+  user      manage agents, supervisors and admins (add, passwd, list, disable, enable)
+  token     manage API tokens for scripts (create, list, disable, enable)
   version   print the version
 `
 
@@ -68,6 +70,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return checkCmd(args[1:], stdout, stderr)
 	case "migrate":
 		return migrateCmd(ctx, args[1:], stdout, stderr)
+	case "user":
+		return userCmd(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "token":
+		return tokenCmd(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "hotline", version)
 		return nil

@@ -27,6 +27,7 @@ import (
 	"github.com/hotline/hotline/internal/softphone"
 	"github.com/hotline/hotline/internal/store"
 	"github.com/hotline/hotline/internal/switchboard"
+	"github.com/hotline/hotline/internal/web"
 	"github.com/hotline/hotline/sip"
 )
 
@@ -46,6 +47,12 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	n, err := startNode(ctx, cfg, fsys, log)
 	if err != nil {
 		return err
+	}
+	if o.config == "" { // the built-in demo: agents to sign in with
+		if err := ensureDemoUsers(ctx, n.store, cfg.Store.DataDir, stdout); err != nil {
+			_ = n.Shutdown(context.Background())
+			return err
+		}
 	}
 	fmt.Fprintf(stdout, "hotline %s: SIP on %s (udp, tcp), HTTP on http://%s\n", version, n.SIPAddr(), n.HTTPAddr())
 
@@ -139,12 +146,30 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 	}
 	n.sip = srv
 
-	api := httpapi.New(httpapi.Options{
+	auth, err := httpapi.NewAuth(httpapi.AuthOptions{
+		Store: n.store, Config: cfg.Auth, Logger: log.With("component", "auth"),
+		OnSignOut: func(p httpapi.Principal) {
+			if n.desk != nil {
+				n.desk.SignOut(p.Username)
+				n.hub.SignOut(p.Username)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	opts := httpapi.Options{
 		Calls:   n.store,
 		Ready:   n.ready,
 		Metrics: promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}),
 		Logger:  log,
-	})
+		Auth:    auth,
+		Pages:   web.Handler(),
+	}
+	if n.hub != nil {
+		opts.Agents = n.hub
+	}
+	api := httpapi.New(opts)
 	if n.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
 		return fmt.Errorf("http: %w", err)
 	}

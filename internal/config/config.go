@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/hotline/hotline/acd"
+	"github.com/hotline/hotline/internal/httpapi"
 	"github.com/hotline/hotline/internal/softphone"
 	"github.com/hotline/hotline/internal/store"
 	"github.com/hotline/hotline/sip"
@@ -26,17 +27,18 @@ import (
 
 // Config is the whole configuration of one hotline node.
 type Config struct {
-	SIP       sip.Config        `yaml:"sip"`
-	HTTP      HTTPConfig        `yaml:"http"`
-	RTP       RTPConfig         `yaml:"rtp"`
-	Store     store.Config      `yaml:"store"`
-	Prompts   PromptsConfig     `yaml:"prompts"`
-	HoldMusic string            `yaml:"hold_music"`
-	Flows     map[string]string `yaml:"flows"`
-	ACD       acd.Config        `yaml:"acd"`
-	Softphone softphone.Config  `yaml:"softphone"`
-	Shutdown  ShutdownConfig    `yaml:"shutdown"`
-	Log       LogConfig         `yaml:"log"`
+	SIP       sip.Config         `yaml:"sip"`
+	HTTP      HTTPConfig         `yaml:"http"`
+	RTP       RTPConfig          `yaml:"rtp"`
+	Store     store.Config       `yaml:"store"`
+	Prompts   PromptsConfig      `yaml:"prompts"`
+	HoldMusic string             `yaml:"hold_music"`
+	Flows     map[string]string  `yaml:"flows"`
+	ACD       acd.Config         `yaml:"acd"`
+	Softphone softphone.Config   `yaml:"softphone"`
+	Auth      httpapi.AuthConfig `yaml:"auth"`
+	Shutdown  ShutdownConfig     `yaml:"shutdown"`
+	Log       LogConfig          `yaml:"log"`
 }
 
 // HTTPConfig is the API, metrics and health listener.
@@ -82,6 +84,7 @@ func Default() Config {
 		},
 		Store:     store.Config{DataDir: "data"},
 		Softphone: softphone.DefaultConfig(),
+		Auth:      httpapi.DefaultAuthConfig(),
 		Prompts:   PromptsConfig{Dir: "prompts", Languages: []string{"en"}, DefaultLanguage: "en"},
 		Shutdown:  ShutdownConfig{DrainTimeout: 30 * time.Second},
 		Log:       LogConfig{Level: "info", Format: "text"},
@@ -135,6 +138,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Softphone.Validate(); err != nil {
 		errs = append(errs, prefixed("softphone", err))
+	}
+	if err := c.Auth.Validate(); err != nil {
+		errs = append(errs, prefixed("auth", err))
 	}
 	if _, err := netip.ParseAddrPort(c.HTTP.Addr); err != nil {
 		bad("http.addr", "%q is not host:port", c.HTTP.Addr)

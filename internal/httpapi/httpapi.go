@@ -28,6 +28,13 @@ type Options struct {
 	Ready   func(ctx context.Context) error // nil error means ready to take calls
 	Metrics http.Handler                    // the Prometheus handler for /metrics
 	Logger  *slog.Logger
+	// Auth (auth.go) signs people in and guards every /api/v1 route by role.
+	// nil leaves the routes open, for handler tests only: serve sets it.
+	Auth *Auth
+	// Agents serves the agents' softphone WebSockets (GET /api/v1/agent/ws).
+	Agents AgentSessions
+	// Pages serves the web pages (the agent softphone, sign-in) under "/".
+	Pages http.Handler
 }
 
 // API is the HTTP handler tree.
@@ -55,8 +62,19 @@ func New(opt Options) *API {
 	if opt.Metrics != nil {
 		a.mux.Handle("GET /metrics", opt.Metrics)
 	}
-	a.mux.HandleFunc("GET /api/v1/calls", a.listCalls)
-	a.mux.HandleFunc("GET /api/v1/calls/{id}", a.getCall)
+	// People and access (auth.go): sign-in routes; every /api/v1 route checks the role.
+	if opt.Auth != nil {
+		opt.Auth.Routes(a.mux)
+	}
+	if opt.Auth != nil && opt.Agents != nil {
+		a.mux.HandleFunc("GET /api/v1/agent/ws", a.agentWS)
+	}
+	if opt.Pages != nil {
+		a.mux.Handle("/", opt.Pages)
+		a.mux.Handle("GET /{$}", http.RedirectHandler("/agent/", http.StatusFound))
+	}
+	a.mux.Handle("GET /api/v1/calls", a.require(store.RoleSupervisor, a.listCalls))
+	a.mux.Handle("GET /api/v1/calls/{id}", a.require(store.RoleSupervisor, a.getCall))
 	return a
 }
 

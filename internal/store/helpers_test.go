@@ -55,6 +55,10 @@ var errDown = errors.New("fake: database down")
 // down makes writes fail, blocked makes them hang until unblocked or the
 // context ends, reject makes it refuse one call id for good.
 type fakeStore struct {
+	// Store supplies the people-and-access methods (users, sessions,
+	// tokens, agent events), which the Writer never calls: nil, they panic.
+	store.Store
+
 	mu      sync.Mutex
 	down    bool
 	block   chan struct{} // non-nil: writes wait on it

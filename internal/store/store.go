@@ -87,6 +87,12 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases the database; it is idempotent.
 	Close() error
+
+	// People and access (issue 4): users.go, sessions.go, tokens.go, agent_events.go.
+	UserStore
+	SessionStore
+	TokenStore
+	AgentEventStore
 }
 
 // Config selects and locates the database.

@@ -1,0 +1,241 @@
+package main
+
+// End-to-end tests of the agent's half: agents sign in over HTTP, connect
+// their softphone (the pure-Go agent client: real WebSocket, real pion
+// WebRTC), and take calls a SIP caller routes to a queue through the IVR.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hotline/hotline/internal/media"
+	"github.com/hotline/hotline/internal/softphone"
+	"github.com/hotline/hotline/internal/softphone/agentclient"
+	"github.com/hotline/hotline/internal/store"
+	"github.com/hotline/hotline/sip/siptest"
+)
+
+// agentQueues is the ACD part of the test configuration: a support queue
+// answered by anna and boris, with short timers.
+const agentQueues = `
+acd:
+  not_ready_reasons: [break]
+  queues:
+    - name: support
+      strategy: linear
+      members: [{agent: anna}, {agent: boris}]
+      ring_timeout: 2s
+      wrap_up: 1s
+      join_when_empty: true
+    - name: billing
+      members: [{agent: boris}]
+      join_when_empty: true
+    - name: operator
+      members: [{agent: anna}]
+      join_when_empty: true
+softphone:
+  udp_addr: 127.0.0.1:0
+`
+
+// addUser creates a user in the node's store and returns the password.
+func (n *testNode) addUser(username string, role store.Role) string {
+	n.t.Helper()
+	const password = "correct horse battery staple"
+	u, err := newUser(username, strings.ToUpper(username[:1])+username[1:], role, nil, "en", password)
+	require.NoError(n.t, err)
+	require.NoError(n.t, n.store.CreateUser(context.Background(), u))
+	return password
+}
+
+// login signs in over the API and returns the session cookie header.
+func (n *testNode) login(username, password string) (cookie string, status int) {
+	n.t.Helper()
+	body, _ := json.Marshal(map[string]string{"username": username, "password": password})
+	res, err := http.Post("http://"+n.HTTPAddr()+"/api/v1/login", "application/json", bytes.NewReader(body))
+	require.NoError(n.t, err)
+	defer res.Body.Close()
+	for _, c := range res.Cookies() {
+		cookie = c.Name + "=" + c.Value
+	}
+	return cookie, res.StatusCode
+}
+
+// agent signs in, connects the softphone, and goes ready.
+func (n *testNode) agent(username string) *agentclient.Client {
+	n.t.Helper()
+	cookie, status := n.login(username, n.addUser(username, store.RoleAgent))
+	require.Equal(n.t, 200, status)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := agentclient.Dial(ctx, "ws://"+n.HTTPAddr()+"/api/v1/agent/ws",
+		agentclient.Options{Header: http.Header{"Cookie": {cookie}}})
+	require.NoError(n.t, err)
+	n.t.Cleanup(func() { _ = c.Close() })
+	_, err = c.Hello(ctx)
+	require.NoError(n.t, err)
+	require.NoError(n.t, c.Connect(ctx))
+	require.NoError(n.t, c.Send(ctx, softphone.Ready{}))
+	waitState(n.t, c, softphone.StateReady)
+	return c
+}
+
+// waitState waits for the agent's state message.
+func waitState(t *testing.T, c *agentclient.Client, state string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		m, err := c.Wait(ctx, softphone.TypeState)
+		require.NoError(t, err, "waiting for state %s", state)
+		if m.(softphone.State).State == state {
+			return
+		}
+	}
+}
+
+func waitMsg[T softphone.Message](t *testing.T, c *agentclient.Client, typ string) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	m, err := c.Wait(ctx, typ)
+	require.NoError(t, err, "waiting for %s", typ)
+	return m.(T)
+}
+
+// dialSupport calls the hotline and picks English, technical support, and
+// enters a serial number.
+func dialSupport(t *testing.T, n *testNode, serial string) *siptest.PhoneCall {
+	t.Helper()
+	phone := newPhone(t, siptest.PhoneOptions{Transport: "udp", Codecs: []media.Codec{media.PCMU}, DTMFType: 101})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	call, err := phone.Dial(ctx, n.uri("support"), siptest.DialOptions{})
+	require.NoError(t, err)
+	press(t, call, "11"+serial+"#", media.SourceRFC4733)
+	return call
+}
+
+// The whole path: the caller navigates the IVR into the queue, the agent's
+// softphone rings with the caller's number and serial, the agent accepts,
+// tones cross both ways, the agent hangs up, and the call row says who
+// answered.
+func TestAgentAnswersCall(t *testing.T) {
+	n := startTestNode(t, nodeOptions{extra: agentQueues})
+	anna := n.agent("anna")
+	call := dialSupport(t, n, "4711")
+
+	ring := waitMsg[softphone.Ring](t, anna, softphone.TypeRing)
+	require.Equal(t, "support", ring.Queue)
+	require.Equal(t, "4711", ring.Vars["serial"])
+	require.Equal(t, "en", ring.Language)
+	require.NotEmpty(t, ring.From)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, anna.Send(ctx, softphone.Accept{CallID: ring.CallID}))
+	connected := waitMsg[softphone.Call](t, anna, softphone.TypeCall)
+	require.Equal(t, softphone.CallConnected, connected.Status)
+
+	// The agent's microphone reaches the caller...
+	anna.SetTone(1000)
+	require.NoError(t, call.WaitTone(ctx, 1000, 200*time.Millisecond))
+	// ...and the caller's voice reaches the agent.
+	go func() { _ = call.Say(ctx, media.Tone([]float64{600}, 3*time.Second, 0.3)) }()
+	require.Eventually(t, func() bool { return anna.Heard(600, 200*time.Millisecond) > 0.01 },
+		5*time.Second, 50*time.Millisecond, "the caller's tone never reached the agent")
+
+	require.NoError(t, anna.Send(ctx, softphone.Hangup{CallID: ring.CallID}))
+	select {
+	case <-call.Done():
+	case <-ctx.Done():
+		t.Fatal("the caller never got BYE")
+	}
+	ended := waitMsg[softphone.Call](t, anna, softphone.TypeCall)
+	require.Equal(t, softphone.CallEnded, ended.Status)
+	require.Equal(t, "agent", ended.EndedBy)
+	waitState(t, anna, softphone.StateWrapUp)
+
+	d := n.waitEnded(call.CallID())
+	require.Equal(t, "answered", d.Call.Outcome)
+	require.Equal(t, "hotline", d.Call.HangupSide)
+	var answeredBy string
+	for _, e := range d.Events {
+		if e.Kind == "agent_answered" {
+			answeredBy = e.Detail
+		}
+	}
+	require.Equal(t, "anna", answeredBy)
+}
+
+// Ring no answer: the first agent does not pick up, the call goes to the
+// next one and keeps its place; the first is made not ready ("missed call").
+func TestRingNoAnswerGoesToNextAgent(t *testing.T) {
+	n := startTestNode(t, nodeOptions{extra: agentQueues})
+	anna := n.agent("anna")
+	boris := n.agent("boris")
+	call := dialSupport(t, n, "")
+
+	ring := waitMsg[softphone.Ring](t, anna, softphone.TypeRing) // linear: anna first
+	cancelled := waitMsg[softphone.RingCancel](t, anna, softphone.TypeRingCancel)
+	require.Equal(t, ring.CallID, cancelled.CallID)
+	require.Equal(t, "timeout", cancelled.Reason)
+	waitState(t, anna, softphone.StateNotReady)
+
+	ring2 := waitMsg[softphone.Ring](t, boris, softphone.TypeRing)
+	require.Equal(t, ring.CallID, ring2.CallID)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, boris.Send(ctx, softphone.Accept{CallID: ring2.CallID}))
+	require.Equal(t, softphone.CallConnected, waitMsg[softphone.Call](t, boris, softphone.TypeCall).Status)
+	require.NoError(t, call.Hangup(ctx))
+	ended := waitMsg[softphone.Call](t, boris, softphone.TypeCall)
+	require.Equal(t, "caller", ended.EndedBy)
+}
+
+// A caller who hangs up while the agent's phone rings withdraws the offer at
+// once, and the agent is ready again.
+func TestCallerHangsUpWhileRinging(t *testing.T) {
+	n := startTestNode(t, nodeOptions{extra: agentQueues})
+	anna := n.agent("anna")
+	call := dialSupport(t, n, "")
+	ring := waitMsg[softphone.Ring](t, anna, softphone.TypeRing)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, call.Hangup(ctx))
+	cancelled := waitMsg[softphone.RingCancel](t, anna, softphone.TypeRingCancel)
+	require.Equal(t, ring.CallID, cancelled.CallID)
+	require.Equal(t, "caller_hangup", cancelled.Reason)
+	waitState(t, anna, softphone.StateReady)
+	d := n.waitEnded(call.CallID())
+	require.Equal(t, "abandoned", d.Call.Outcome)
+}
+
+// An agent cannot take another agent's offer or act on their call: the
+// command is refused (forbidden) and logged.
+func TestAnotherAgentsCallIsForbidden(t *testing.T) {
+	n := startTestNode(t, nodeOptions{extra: agentQueues})
+	anna := n.agent("anna")
+	boris := n.agent("boris")
+	dialSupport(t, n, "")
+	ring := waitMsg[softphone.Ring](t, anna, softphone.TypeRing)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, boris.Send(ctx, softphone.Accept{CallID: ring.CallID}))
+	e := waitMsg[softphone.Error](t, boris, softphone.TypeError)
+	require.Equal(t, softphone.CodeForbidden, e.Code)
+	require.NoError(t, anna.Send(ctx, softphone.Accept{CallID: ring.CallID}))
+	require.Equal(t, softphone.CallConnected, waitMsg[softphone.Call](t, anna, softphone.TypeCall).Status)
+	require.NoError(t, boris.Send(ctx, softphone.Hangup{CallID: ring.CallID}))
+	require.Equal(t, softphone.CodeForbidden, waitMsg[softphone.Error](t, boris, softphone.TypeError).Code)
+
+	// Over HTTP: an agent may not read the call list, and a wrong password is refused.
+	_, status := n.login("anna", "wrong")
+	require.Equal(t, http.StatusUnauthorized, status)
+}
