@@ -161,17 +161,35 @@ func TestAgentAnswersCall(t *testing.T) {
 	require.Equal(t, softphone.CallEnded, ended.Status)
 	require.Equal(t, "agent", ended.EndedBy)
 	waitState(t, anna, softphone.StateWrapUp)
+	require.NoError(t, anna.Send(ctx, softphone.WrapupDone{CallID: ring.CallID, Disposition: "resolved", Note: "reset the router"}))
+	waitState(t, anna, softphone.StateReady)
 
 	d := n.waitEnded(call.CallID())
 	require.Equal(t, "answered", d.Call.Outcome)
 	require.Equal(t, "hotline", d.Call.HangupSide)
-	var answeredBy string
-	for _, e := range d.Events {
-		if e.Kind == "agent_answered" {
-			answeredBy = e.Detail
+	require.Equal(t, "anna", d.Call.Agent)
+	require.NotNil(t, d.Call.QueuedAt)
+	require.NotNil(t, d.Call.OfferedAt)
+	require.NotNil(t, d.Call.ConnectedAt)
+	require.False(t, d.Call.ConnectedAt.Before(*d.Call.QueuedAt), "the wait runs from queued to connected")
+	require.Eventually(t, func() bool {
+		n.getJSON("/api/v1/calls/"+d.Call.ID, &d)
+		return d.Call.Note == "reset the router"
+	}, 5*time.Second, 50*time.Millisecond, "the wrap-up note is stored with the call")
+	require.Equal(t, "resolved", d.Call.Disposition)
+
+	// Every state change of the agent is in the store, for handle time and occupancy.
+	var states []string
+	require.Eventually(t, func() bool {
+		ev, err := n.store.ListAgentEvents(context.Background(), "anna", time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+		require.NoError(t, err)
+		states = states[:0]
+		for _, e := range ev {
+			states = append(states, e.State)
 		}
-	}
-	require.Equal(t, "anna", answeredBy)
+		return len(states) >= 6
+	}, 5*time.Second, 50*time.Millisecond)
+	require.Equal(t, []string{"not_ready", "ready", "offered", "on_call", "wrap_up", "ready"}, states)
 }
 
 // Ring no answer: the first agent does not pick up, the call goes to the

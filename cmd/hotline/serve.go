@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hotline/hotline/acd"
@@ -210,6 +211,11 @@ func (n *node) startDesk() error {
 		return fmt.Errorf("softphone: %w", err)
 	}
 	n.desk.SetPhones(n.hub)
+	n.desk.OnAgentState = func(d acd.Decision) {
+		n.writer.AppendAgentEvent(store.AgentEvent{
+			ID: uuid.NewString(), AgentID: d.Agent, At: d.At, State: string(d.State), Reason: d.Reason, CallID: d.Call,
+		})
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n.stopACD = cancel
 	n.acdWG.Add(2)

@@ -113,6 +113,12 @@ type CallJSON struct {
 	Queue       string            `json:"queue"`
 	HangupCause string            `json:"hangup_cause"`
 	HangupSide  string            `json:"hangup_side"`
+	QueuedAt    *time.Time        `json:"queued_at"`
+	OfferedAt   *time.Time        `json:"offered_at"`
+	ConnectedAt *time.Time        `json:"connected_at"`
+	Agent       string            `json:"agent"`
+	Disposition string            `json:"disposition"`
+	Note        string            `json:"note"`
 }
 
 // EventJSON is one entry of a call's event list.
@@ -135,6 +141,8 @@ func callJSON(c store.Call) CallJSON {
 		ArrivedAt: c.ArrivedAt, AnsweredAt: c.AnsweredAt, EndedAt: c.EndedAt, Flow: c.Flow,
 		IVRPath: c.IVRPath, Digits: c.Digits, Vars: c.Vars, Language: c.Language, Outcome: c.Outcome,
 		Queue: c.Queue, HangupCause: c.HangupCause, HangupSide: c.HangupSide,
+		QueuedAt: c.QueuedAt, OfferedAt: c.OfferedAt, ConnectedAt: c.ConnectedAt,
+		Agent: c.Agent, Disposition: c.Disposition, Note: c.Note,
 	}
 }
 

@@ -119,8 +119,9 @@ func (s *Postgres) SaveCall(ctx context.Context, c Call) error {
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO calls (id, sip_call_id, from_uri, to_uri, trunk, source,
 		arrived_at, answered_at, ended_at, flow, ivr_path, digits, vars, language, outcome, queue,
-		hangup_cause, hangup_side, updated_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13::jsonb, $14, $15, $16, $17, $18, $19)
+		hangup_cause, hangup_side, updated_at, queued_at, offered_at, connected_at, agent, disposition, note)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13::jsonb, $14, $15, $16, $17, $18, $19,
+		$20, $21, $22, $23, $24, $25)
 	ON CONFLICT (id) DO UPDATE SET
 		sip_call_id = excluded.sip_call_id, from_uri = excluded.from_uri, to_uri = excluded.to_uri,
 		trunk = excluded.trunk, source = excluded.source, arrived_at = excluded.arrived_at,
@@ -128,10 +129,12 @@ func (s *Postgres) SaveCall(ctx context.Context, c Call) error {
 		ivr_path = excluded.ivr_path, digits = excluded.digits, vars = excluded.vars,
 		language = excluded.language, outcome = excluded.outcome, queue = excluded.queue,
 		hangup_cause = excluded.hangup_cause, hangup_side = excluded.hangup_side,
-		updated_at = excluded.updated_at`,
+		updated_at = excluded.updated_at, queued_at = excluded.queued_at, offered_at = excluded.offered_at,
+		connected_at = excluded.connected_at, agent = excluded.agent, disposition = excluded.disposition,
+		note = excluded.note`,
 		c.ID, c.SIPCallID, c.From, c.To, c.Trunk, c.Source, c.ArrivedAt, c.AnsweredAt, c.EndedAt,
 		c.Flow, path, c.Digits, vars, c.Language, c.Outcome, c.Queue, c.HangupCause, c.HangupSide,
-		c.UpdatedAt)
+		c.UpdatedAt, c.QueuedAt, c.OfferedAt, c.ConnectedAt, c.Agent, c.Disposition, c.Note)
 	if err != nil {
 		return fmt.Errorf("store: postgres: save call %s: %w", c.ID, pgClassify(err))
 	}
@@ -164,7 +167,8 @@ func (s *Postgres) AppendEvents(ctx context.Context, ev []Event) error {
 }
 
 const pgCallColumns = `id, sip_call_id, from_uri, to_uri, trunk, source, arrived_at, answered_at,
-	ended_at, flow, ivr_path, digits, vars, language, outcome, queue, hangup_cause, hangup_side, updated_at`
+	ended_at, flow, ivr_path, digits, vars, language, outcome, queue, hangup_cause, hangup_side, updated_at,
+	queued_at, offered_at, connected_at, agent, disposition, note`
 
 // ListCalls returns calls newest first by (arrived_at, id).
 func (s *Postgres) ListCalls(ctx context.Context, p Page) ([]Call, string, error) {
@@ -257,7 +261,8 @@ func scanPgCall(r pgx.Row) (Call, error) {
 	)
 	err := r.Scan(&c.ID, &c.SIPCallID, &c.From, &c.To, &c.Trunk, &c.Source, &c.ArrivedAt, &c.AnsweredAt,
 		&c.EndedAt, &c.Flow, &pathJSON, &c.Digits, &varsJSON, &c.Language, &c.Outcome, &c.Queue,
-		&c.HangupCause, &c.HangupSide, &c.UpdatedAt)
+		&c.HangupCause, &c.HangupSide, &c.UpdatedAt, &c.QueuedAt, &c.OfferedAt, &c.ConnectedAt,
+		&c.Agent, &c.Disposition, &c.Note)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Call{}, err
 	}
@@ -266,13 +271,11 @@ func scanPgCall(r pgx.Row) (Call, error) {
 	}
 	c.ArrivedAt = c.ArrivedAt.UTC()
 	c.UpdatedAt = c.UpdatedAt.UTC()
-	if c.AnsweredAt != nil {
-		t := c.AnsweredAt.UTC()
-		c.AnsweredAt = &t
-	}
-	if c.EndedAt != nil {
-		t := c.EndedAt.UTC()
-		c.EndedAt = &t
+	for _, p := range []**time.Time{&c.AnsweredAt, &c.EndedAt, &c.QueuedAt, &c.OfferedAt, &c.ConnectedAt} {
+		if *p != nil {
+			t := (*p).UTC()
+			*p = &t
+		}
 	}
 	if c.IVRPath, err = decodePath(pathJSON); err != nil {
 		return Call{}, err

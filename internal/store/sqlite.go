@@ -129,8 +129,8 @@ func (s *SQLite) SaveCall(ctx context.Context, c Call) error {
 	}
 	_, err = s.w.ExecContext(ctx, `INSERT INTO calls (id, sip_call_id, from_uri, to_uri, trunk, source,
 		arrived_at, answered_at, ended_at, flow, ivr_path, digits, vars, language, outcome, queue,
-		hangup_cause, hangup_side, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		hangup_cause, hangup_side, updated_at, queued_at, offered_at, connected_at, agent, disposition, note)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO UPDATE SET
 		sip_call_id = excluded.sip_call_id, from_uri = excluded.from_uri, to_uri = excluded.to_uri,
 		trunk = excluded.trunk, source = excluded.source, arrived_at = excluded.arrived_at,
@@ -138,10 +138,13 @@ func (s *SQLite) SaveCall(ctx context.Context, c Call) error {
 		ivr_path = excluded.ivr_path, digits = excluded.digits, vars = excluded.vars,
 		language = excluded.language, outcome = excluded.outcome, queue = excluded.queue,
 		hangup_cause = excluded.hangup_cause, hangup_side = excluded.hangup_side,
-		updated_at = excluded.updated_at`,
+		updated_at = excluded.updated_at, queued_at = excluded.queued_at, offered_at = excluded.offered_at,
+		connected_at = excluded.connected_at, agent = excluded.agent, disposition = excluded.disposition,
+		note = excluded.note`,
 		c.ID, c.SIPCallID, c.From, c.To, c.Trunk, c.Source,
 		c.ArrivedAt.UnixMicro(), microsOrNil(c.AnsweredAt), microsOrNil(c.EndedAt), c.Flow, path,
-		c.Digits, vars, c.Language, c.Outcome, c.Queue, c.HangupCause, c.HangupSide, c.UpdatedAt.UnixMicro())
+		c.Digits, vars, c.Language, c.Outcome, c.Queue, c.HangupCause, c.HangupSide, c.UpdatedAt.UnixMicro(),
+		microsOrNil(c.QueuedAt), microsOrNil(c.OfferedAt), microsOrNil(c.ConnectedAt), c.Agent, c.Disposition, c.Note)
 	if err != nil {
 		return fmt.Errorf("store: sqlite: save call %s: %w", c.ID, err)
 	}
@@ -179,7 +182,8 @@ func (s *SQLite) AppendEvents(ctx context.Context, ev []Event) error {
 }
 
 const sqliteCallColumns = `id, sip_call_id, from_uri, to_uri, trunk, source, arrived_at, answered_at,
-	ended_at, flow, ivr_path, digits, vars, language, outcome, queue, hangup_cause, hangup_side, updated_at`
+	ended_at, flow, ivr_path, digits, vars, language, outcome, queue, hangup_cause, hangup_side, updated_at,
+	queued_at, offered_at, connected_at, agent, disposition, note`
 
 // ListCalls returns calls newest first by (arrived_at, id).
 func (s *SQLite) ListCalls(ctx context.Context, p Page) ([]Call, string, error) {
@@ -282,11 +286,13 @@ func scanSQLiteCall(r rowScanner) (Call, error) {
 		c                  Call
 		arrived, updated   int64
 		answered, ended    sql.NullInt64
+		queued, offered    sql.NullInt64
+		connected          sql.NullInt64
 		pathJSON, varsJSON string
 	)
 	err := r.Scan(&c.ID, &c.SIPCallID, &c.From, &c.To, &c.Trunk, &c.Source, &arrived, &answered,
 		&ended, &c.Flow, &pathJSON, &c.Digits, &varsJSON, &c.Language, &c.Outcome, &c.Queue,
-		&c.HangupCause, &c.HangupSide, &updated)
+		&c.HangupCause, &c.HangupSide, &updated, &queued, &offered, &connected, &c.Agent, &c.Disposition, &c.Note)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Call{}, err
 	}
@@ -297,6 +303,7 @@ func scanSQLiteCall(r rowScanner) (Call, error) {
 	c.UpdatedAt = time.UnixMicro(updated).UTC()
 	c.AnsweredAt = timeOrNil(answered)
 	c.EndedAt = timeOrNil(ended)
+	c.QueuedAt, c.OfferedAt, c.ConnectedAt = timeOrNil(queued), timeOrNil(offered), timeOrNil(connected)
 	if c.IVRPath, err = decodePath([]byte(pathJSON)); err != nil {
 		return Call{}, err
 	}

@@ -47,7 +47,13 @@ type Call struct {
 	Outcome     string // "ivr-hangup", "queue", "rejected", ... (free text, set by the switchboard)
 	Queue       string
 	HangupCause string
-	HangupSide  string // "caller" | "hotline"
+	HangupSide  string     // "caller" | "hotline"
+	QueuedAt    *time.Time // entered the ACD queue
+	OfferedAt   *time.Time // first offered to an agent
+	ConnectedAt *time.Time // an agent answered (the end of the queue wait)
+	Agent       string     // the agent who answered (the last one, after transfers)
+	Disposition string     // the agent's wrap-up disposition
+	Note        string     // the agent's wrap-up note
 	UpdatedAt   time.Time
 }
 
@@ -189,13 +195,11 @@ func redact(url string) string {
 func normalize(c Call) Call {
 	c.ArrivedAt = utcMicro(c.ArrivedAt)
 	c.UpdatedAt = utcMicro(c.UpdatedAt)
-	if c.AnsweredAt != nil {
-		t := utcMicro(*c.AnsweredAt)
-		c.AnsweredAt = &t
-	}
-	if c.EndedAt != nil {
-		t := utcMicro(*c.EndedAt)
-		c.EndedAt = &t
+	for _, p := range []**time.Time{&c.AnsweredAt, &c.EndedAt, &c.QueuedAt, &c.OfferedAt, &c.ConnectedAt} {
+		if *p != nil {
+			t := utcMicro(**p)
+			*p = &t
+		}
 	}
 	if len(c.IVRPath) == 0 {
 		c.IVRPath = nil

@@ -47,10 +47,11 @@ type Writer struct {
 	inflight int // snapshots taken from calls and being written
 	gen      uint64
 	events   []Event
-	journal  *journal // nil without JournalDir
-	spilled  int      // records in journal files, not yet written
-	closing  bool     // Close was called
-	closed   bool     // the goroutine has exited; new records cannot be written
+	agentEv  []AgentEvent // kept in memory until written (a few per call)
+	journal  *journal     // nil without JournalDir
+	spilled  int          // records in journal files, not yet written
+	closing  bool         // Close was called
+	closed   bool         // the goroutine has exited; new records cannot be written
 	closeErr error
 
 	// Used by the writer goroutine only: progress in the head journal file.
@@ -204,6 +205,23 @@ func (w *Writer) AppendEvent(e Event) {
 	w.signal()
 }
 
+// AppendAgentEvent queues one agent state change. It never blocks on the
+// database; the event's ID makes a retried write a no-op.
+func (w *Writer) AppendAgentEvent(e AgentEvent) {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		w.log.Error("store writer: closed; agent event not written", "agent", e.AgentID, "state", e.State, "at", e.At)
+		return
+	}
+	w.agentEv = append(w.agentEv, e)
+	if n := len(w.agentEv); n > w.cfg.MaxPending && n%w.cfg.MaxPending == 1 {
+		w.log.Error("store writer: agent events piling up in memory", "pending_agent_events", n)
+	}
+	w.mu.Unlock()
+	w.signal()
+}
+
 // Pending is the number of records not yet written to the Store: queued
 // call snapshots, queued events and journaled records.
 func (w *Writer) Pending() int {
@@ -213,7 +231,7 @@ func (w *Writer) Pending() int {
 }
 
 func (w *Writer) pendingLocked() int {
-	return len(w.calls) + w.inflight + len(w.events) + w.spilled
+	return len(w.calls) + w.inflight + len(w.events) + len(w.agentEv) + w.spilled
 }
 
 // Close writes everything still pending, retrying, until done or until ctx
@@ -328,6 +346,9 @@ func (w *Writer) flush(ctx context.Context) error {
 	if err := w.flushEvents(ctx); err != nil {
 		return err
 	}
+	if err := w.flushAgentEvents(ctx); err != nil {
+		return err
+	}
 	return w.replayJournal(ctx)
 }
 
@@ -400,6 +421,35 @@ func (w *Writer) flushEvents(ctx context.Context) error {
 		w.events = w.events[n:]
 		if len(w.events) == 0 {
 			w.events = nil
+		}
+		w.mu.Unlock()
+	}
+}
+
+// flushAgentEvents writes queued agent events in batches; a batch the
+// database refuses for good is logged in full and skipped.
+func (w *Writer) flushAgentEvents(ctx context.Context) error {
+	for {
+		w.mu.Lock()
+		n := min(len(w.agentEv), w.cfg.BatchSize)
+		batch := slices.Clone(w.agentEv[:n])
+		w.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		opCtx, cancel := context.WithTimeout(ctx, w.cfg.WriteTimeout)
+		err := w.s.AppendAgentEvents(opCtx, batch)
+		cancel()
+		if err != nil && !w.refused(err) {
+			return err
+		}
+		if err != nil {
+			w.log.Error("store writer: database refused agent events; skipped", "err", err, "events", batch)
+		}
+		w.mu.Lock()
+		w.agentEv = w.agentEv[n:]
+		if len(w.agentEv) == 0 {
+			w.agentEv = nil
 		}
 		w.mu.Unlock()
 	}
@@ -531,6 +581,11 @@ func (w *Writer) abandon() {
 	for i := range events {
 		keep(journalRecord{Event: &events[i]})
 	}
+	for _, e := range w.agentEv { // not journaled: logged in full
+		lost++
+		w.log.Error("store writer: agent event not written", "agent", e.AgentID, "event", e)
+	}
+	w.agentEv = nil
 	inJournal := journaled + w.spilled
 	w.spilled = inJournal
 	if inJournal > 0 || lost > 0 {

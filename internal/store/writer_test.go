@@ -55,6 +55,25 @@ func TestWriterCloseFlushesToSQLite(t *testing.T) {
 	require.Len(t, events, 20)
 }
 
+// Agent state changes go through the Writer like call records and land in
+// the agent event list.
+func TestWriterWritesAgentEvents(t *testing.T) {
+	s, err := store.Open(t.Context(), store.Config{DataDir: t.TempDir()}, nil)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	require.NoError(t, s.Migrate(t.Context()))
+	w := store.NewWriter(s, fastRetry(nil))
+	for i, st := range []string{"not_ready", "ready", "offered", "on_call", "wrap_up", "ready"} {
+		w.AppendAgentEvent(store.AgentEvent{ID: fmt.Sprintf("e%d", i), AgentID: "anna",
+			At: fixedTime.Add(time.Duration(i) * time.Second), State: st, CallID: "call-1"})
+	}
+	require.NoError(t, w.Close(t.Context()))
+	got, err := s.ListAgentEvents(t.Context(), "anna", fixedTime, fixedTime.Add(time.Hour))
+	require.NoError(t, err)
+	require.Len(t, got, 6)
+	require.Equal(t, "wrap_up", got[4].State)
+}
+
 func TestWriterNeverBlocksOnAHungDatabase(t *testing.T) {
 	f := newFakeStore()
 	f.blockWrites() // every write hangs until its context ends

@@ -31,10 +31,11 @@ type Desk struct {
 	// event list, metrics). It runs on the dispatch goroutine: keep it short.
 	OnAgentState func(acd.Decision)
 
-	mu     sync.Mutex
-	phones AgentPhones
-	calls  map[string]*queuedCall
-	agents map[string]*agentView
+	mu      sync.Mutex
+	phones  AgentPhones
+	calls   map[string]*queuedCall
+	agents  map[string]*agentView
+	wrapups map[string]*record // ended calls whose agent is in wrap-up, by call id
 }
 
 // agentView is what the desk knows of one agent, from the ACD's decisions.
@@ -66,7 +67,7 @@ func NewDesk(a *acd.ACD, reasons []string, log *slog.Logger) *Desk {
 	}
 	return &Desk{
 		acd: a, log: log, reasons: slices.Clone(reasons),
-		calls: map[string]*queuedCall{}, agents: map[string]*agentView{},
+		calls: map[string]*queuedCall{}, agents: map[string]*agentView{}, wrapups: map[string]*record{},
 	}
 }
 
@@ -103,6 +104,7 @@ func (d *Desk) dispatch(dec acd.Decision) {
 		case acd.StateWrapUp:
 			av.wrapup = dec.Call
 		default:
+			delete(d.wrapups, av.wrapup)
 			av.wrapup = ""
 		}
 		d.mu.Unlock()
@@ -228,6 +230,9 @@ func (d *Desk) leave(qc *queuedCall, endedBy string) {
 	d.mu.Lock()
 	delete(d.calls, qc.id)
 	agent := qc.agent
+	if agent != "" {
+		d.wrapups[qc.id] = qc.rec // the agent's note comes after the call
+	}
 	d.mu.Unlock()
 	if agent == "" {
 		d.submit(acd.Input{Kind: acd.CallerHungUp, Call: qc.id})
@@ -325,9 +330,16 @@ func (d *Desk) Command(_ context.Context, agent string, m softphone.Message) err
 		d.mu.Lock()
 		av := d.agent(agent)
 		own := av.wrapup != "" && av.wrapup == m.CallID
+		rec := d.wrapups[m.CallID]
+		if own {
+			delete(d.wrapups, m.CallID)
+		}
 		d.mu.Unlock()
 		if !own && m.CallID != "" {
 			return d.forbidden(agent, m.CallID, m.Type())
+		}
+		if rec != nil && (m.Note != "" || m.Disposition != "") {
+			rec.wrapUp(agent, m.Disposition, m.Note)
 		}
 		d.submit(acd.Input{Kind: acd.WrapUpDone, Agent: agent})
 	default:

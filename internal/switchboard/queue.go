@@ -73,7 +73,7 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 		case dec := <-qc.decisions:
 			switch dec.Kind {
 			case acd.Offer:
-				rec.event("offered", dec.Agent)
+				rec.offered(dec.Agent)
 			case acd.OfferWithdrawn:
 				rec.event("offer_withdrawn", dec.Agent+" "+dec.Reason)
 			case acd.Connected:

@@ -72,9 +72,36 @@ func (r *record) language() string {
 	return r.call.Language
 }
 
-// answeredBy notes the agent who took the call.
+// offered notes an offer to an agent; the row keeps the first offer's time.
+func (r *record) offered(agent string) {
+	r.event("offered", agent)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.call.OfferedAt == nil {
+		t := r.now()
+		r.call.OfferedAt = &t
+		r.saveLocked()
+	}
+}
+
+// answeredBy notes the agent who took the call: the end of the queue wait.
 func (r *record) answeredBy(agent string) {
 	r.event("agent_answered", agent)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := r.now()
+	r.call.ConnectedAt = &t
+	r.call.Agent = agent
+	r.saveLocked()
+}
+
+// wrapUp stores the agent's disposition and note, after the call.
+func (r *record) wrapUp(agent, disposition, note string) {
+	r.event("wrapup", agent+" "+disposition)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.call.Disposition, r.call.Note = disposition, note
+	r.saveLocked()
 }
 
 // queued marks the call as routed to a queue.
@@ -82,6 +109,8 @@ func (r *record) queued(queue string) {
 	r.mu.Lock()
 	r.call.Outcome = OutcomeQueued
 	r.call.Queue = queue
+	t := r.now()
+	r.call.QueuedAt = &t
 	r.saveLocked()
 	r.mu.Unlock()
 	r.event("queued", queue)

@@ -44,6 +44,9 @@ var base = time.Date(2026, 11, 24, 10, 30, 15, 123456789, time.FixedZone("MSK", 
 // SampleCall returns a call with every field set, arrived at arrived.
 func SampleCall(id string, arrived time.Time) store.Call {
 	answered := arrived.Add(2 * time.Second)
+	queued := arrived.Add(20 * time.Second)
+	offered := arrived.Add(31 * time.Second)
+	connected := arrived.Add(33 * time.Second)
 	ended := arrived.Add(95 * time.Second)
 	return store.Call{
 		ID:          id,
@@ -64,6 +67,12 @@ func SampleCall(id string, arrived time.Time) store.Call {
 		Queue:       "tech",
 		HangupCause: "normal clearing",
 		HangupSide:  "caller",
+		QueuedAt:    &queued,
+		OfferedAt:   &offered,
+		ConnectedAt: &connected,
+		Agent:       "anna",
+		Disposition: "resolved",
+		Note:        "Роутер перезагружен; works again",
 		UpdatedAt:   ended.Add(time.Millisecond),
 	}
 }
@@ -72,13 +81,11 @@ func SampleCall(id string, arrived time.Time) store.Call {
 func Normalized(c store.Call) store.Call {
 	micro := func(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 	c.ArrivedAt, c.UpdatedAt = micro(c.ArrivedAt), micro(c.UpdatedAt)
-	if c.AnsweredAt != nil {
-		t := micro(*c.AnsweredAt)
-		c.AnsweredAt = &t
-	}
-	if c.EndedAt != nil {
-		t := micro(*c.EndedAt)
-		c.EndedAt = &t
+	for _, p := range []**time.Time{&c.AnsweredAt, &c.EndedAt, &c.QueuedAt, &c.OfferedAt, &c.ConnectedAt} {
+		if *p != nil {
+			t := micro(**p)
+			*p = &t
+		}
 	}
 	if len(c.IVRPath) == 0 {
 		c.IVRPath = nil

@@ -1,0 +1,253 @@
+package main
+
+// End-to-end tests with a real browser: Debian's headless Chromium (driven by
+// internal/web/browsertest, fake microphone playing a tone) signs in on the
+// node's own pages and takes calls a SIP test phone routes through the IVR
+// into the support queue. Audio is checked both ways: the caller's tone in
+// the page (Web Audio analyser), the browser's microphone tone at the caller.
+//
+// One browser and one node serve the whole file; the subtests run in order.
+// Each opens its own tab (a Page belongs to one test); the browser keeps
+// anna's session cookie, so after the sign-in subtest a new tab goes straight
+// to the agent page.
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hotline/hotline/internal/httpapi"
+	"github.com/hotline/hotline/internal/media"
+	"github.com/hotline/hotline/internal/softphone"
+	"github.com/hotline/hotline/internal/store"
+	"github.com/hotline/hotline/internal/web/browsertest"
+	"github.com/hotline/hotline/sip/siptest"
+)
+
+const (
+	micHz    = 1000 // the browser's fake microphone
+	callerHz = 600  // what the caller says
+	// minLevel is the page's remote level that counts as hearing a tone: a
+	// 0.3 tone measures about 0.2, silence about 0.
+	minLevel = 0.03
+)
+
+func TestBrowser(t *testing.T) {
+	n := startTestNode(t, nodeOptions{extra: agentQueues})
+	password := n.addUser("anna", store.RoleAgent)
+	br := browsertest.Start(t, browsertest.Options{MicToneHz: micHz})
+	base := "http://" + n.HTTPAddr()
+
+	t.Run("wrong password", func(t *testing.T) {
+		p := br.NewPage(t)
+		p.Open(base + "/login")
+		// Record what the API answered the page.
+		browsertest.Eval[bool](p, `(() => {
+			window.__statuses = [];
+			const f = window.fetch;
+			window.fetch = async (...args) => {
+				const r = await f(...args);
+				window.__statuses.push(String(args[0]) + ' ' + r.status);
+				return r;
+			};
+			return true;
+		})()`)
+		p.Type("#login-user", "anna")
+		p.Type("#login-pass", "not the password")
+		p.Click("#login-submit")
+		require.Equal(t, "Wrong user name or password.", p.WaitText("#login-error", "Wrong"))
+		require.Equal(t, []string{"/api/v1/login 401"}, browsertest.Eval[[]string](p, `window.__statuses`))
+		require.Equal(t, "/login", browsertest.Eval[string](p, `location.pathname`), "a refused sign-in stays on the page")
+		require.Empty(t, browsertest.Eval[string](p, `document.getElementById('login-pass').value`), "a refused password is cleared")
+	})
+
+	t.Run("sign in, ring, accept, audio both ways, reload", func(t *testing.T) {
+		// The agent page without a session sends anna to the sign-in page
+		// and back.
+		p := br.NewPage(t)
+		p.Open(base + "/agent/?audio=raw")
+		p.WaitVisible("#login-submit")
+		p.Type("#login-user", "anna")
+		p.Type("#login-pass", password)
+		p.Click("#login-submit")
+		p.WaitVisible("#ready")
+		require.Equal(t, "/agent/", browsertest.Eval[string](p, `location.pathname`))
+		require.Contains(t, browsertest.Eval[string](p, `location.search`), "audio=raw")
+		p.WaitText("#agent-name", "Anna")
+		p.WaitText("#conn", "Connected")
+		p.Click("#ready")
+		waitPageState(t, p, softphone.StateReady, "Ready")
+		p.WaitTrue(`hotlineAgent.rtc() === 'connected'`) // set up at sign-in, before any call
+
+		call := dialSupport(t, n, "4711")
+		p.WaitVisible("#ring")
+		require.Equal(t, "4711", p.Text("#ring-serial"))
+		require.Equal(t, "support", p.Text("#ring-queue"))
+		require.Equal(t, "English", p.Text("#ring-language"))
+		from := callerNumber(t, n, call)
+		require.NotEmpty(t, from)
+		require.Equal(t, from, p.Text("#ring-from"))
+		waitPageState(t, p, softphone.StateOffered, "Ringing")
+
+		p.Click("#accept")
+		p.WaitVisible("#call")
+		p.WaitHidden("#ring")
+		waitPageState(t, p, softphone.StateOnCall, "On a call")
+		require.Equal(t, from, p.Text("#call-from"))
+		require.Equal(t, "4711", p.Text("#call-serial"))
+		require.Equal(t, "Connected", p.Text("#call-status"))
+
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		var speaking sync.WaitGroup
+		t.Cleanup(speaking.Wait) // after cancel (cleanups run last first)
+		t.Cleanup(cancel)
+		say := func() {
+			speaking.Go(func() { _ = call.Say(ctx, media.Tone([]float64{callerHz}, 4*time.Second, 0.3)) })
+		}
+
+		// The caller's voice reaches the page, and the page's microphone
+		// reaches the caller.
+		say()
+		heard := p.WaitRemoteLevel(callerHz, minLevel)
+		other := p.RemoteLevel(1500)
+		t.Logf("page hears %.4f at %d Hz, %.4f at 1500 Hz", heard, callerHz, other)
+		require.Greater(t, heard, 5*other, "the caller's tone stands out in the page")
+		require.NoError(t, call.WaitTone(ctx, micHz, 200*time.Millisecond), "the browser's microphone never reached the caller")
+
+		// Muted, the caller stops hearing the microphone: so the tone heard
+		// after the reload below comes from the reloaded page.
+		p.Click("#mute")
+		require.Eventually(t, func() bool { return call.Level(micHz, 200*time.Millisecond) < 0.001 },
+			5*time.Second, 50*time.Millisecond, "the caller still hears the muted microphone")
+
+		// A reload during the call: the page comes back to the live call
+		// within a few seconds, audio flows both ways again, and the caller
+		// was never dropped.
+		p.Reload()
+		reloaded := time.Now()
+		p.WaitVisible("#call")
+		require.Equal(t, from, p.Text("#call-from"))
+		require.Equal(t, "4711", p.Text("#call-serial"))
+		waitPageState(t, p, softphone.StateOnCall, "On a call")
+		require.False(t, browsertest.Eval[bool](p, `hotlineAgent.muted()`), "the reloaded page starts unmuted")
+		require.NoError(t, call.WaitTone(ctx, micHz, 200*time.Millisecond), "after the reload the microphone never reached the caller")
+		say()
+		p.WaitRemoteLevel(callerHz, minLevel)
+		t.Logf("audio both ways again %v after the reload", time.Since(reloaded).Round(time.Millisecond))
+		select {
+		case <-call.Done():
+			t.Fatal("the caller was dropped because the page reloaded")
+		default:
+		}
+
+		// The agent hangs up, finishes wrap-up, and is ready for the next call.
+		p.Click("#hangup")
+		select {
+		case <-call.Done():
+		case <-ctx.Done():
+			t.Fatal("the caller never got BYE")
+		}
+		p.WaitText("#notice", "You ended the call.")
+		p.WaitHidden("#call")
+		// The queue's wrap-up (1 s) ends by itself.
+		waitPageState(t, p, softphone.StateReady, "Ready")
+		require.False(t, p.Visible("#wrapup"))
+		d := n.waitEnded(call.CallID())
+		require.Equal(t, "answered", d.Call.Outcome)
+	})
+
+	t.Run("caller hangs up while ringing", func(t *testing.T) {
+		p := readyPage(t, br, base)
+		call := dialSupport(t, n, "")
+		p.WaitVisible("#ring")
+		require.True(t, browsertest.Eval[bool](p, `hotlineAgent.ringing()`), "the ring sound plays")
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, call.Hangup(ctx))
+		p.WaitHidden("#ring")
+		p.WaitText("#notice", "The caller hung up before you answered.")
+		require.False(t, browsertest.Eval[bool](p, `hotlineAgent.ringing()`), "the ring sound stops")
+		waitPageState(t, p, softphone.StateReady, "Ready")
+		require.Equal(t, "abandoned", n.waitEnded(call.CallID()).Call.Outcome)
+	})
+
+	t.Run("ring no answer goes to the next agent", func(t *testing.T) {
+		p := readyPage(t, br, base)
+		boris := n.in(t).agent("boris") // the pure-Go softphone; the browser's cookies are anna's
+		call := dialSupport(t, n, "")
+		p.WaitVisible("#ring") // linear: anna first
+		// anna does not answer within the queue's ring timeout (2 s).
+		ring := waitMsg[softphone.Ring](t, boris, softphone.TypeRing)
+		p.WaitHidden("#ring")
+		p.WaitText("#notice", "The call was not answered in time and went to another agent.")
+		waitPageState(t, p, softphone.StateNotReady, "Not ready")
+		p.WaitText("#state-reason", "Missed call")
+		require.False(t, browsertest.Eval[bool](p, `hotlineAgent.ringing()`), "the ring sound stops")
+
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, boris.Send(ctx, softphone.Accept{CallID: ring.CallID}))
+		require.Equal(t, softphone.CallConnected, waitMsg[softphone.Call](t, boris, softphone.TypeCall).Status)
+		require.NoError(t, call.Hangup(ctx))
+		d := n.waitEnded(call.CallID())
+		require.Equal(t, "answered", d.Call.Outcome)
+		var answeredBy string
+		for _, e := range d.Events {
+			if e.Kind == "agent_answered" {
+				answeredBy = e.Detail
+			}
+		}
+		require.Equal(t, "boris", answeredBy)
+	})
+}
+
+// readyPage opens the agent page in a new tab with the browser's session,
+// and clicks Ready.
+func readyPage(t *testing.T, br *browsertest.Browser, base string) *browsertest.Page {
+	t.Helper()
+	p := br.NewPage(t)
+	p.Open(base + "/agent/?audio=raw")
+	p.WaitText("#conn", "Connected")
+	p.WaitTrue(`hotlineAgent.state() !== 'signed_out'`) // welcome arrived
+	if browsertest.Eval[string](p, `hotlineAgent.state()`) != softphone.StateReady {
+		p.Click("#ready")
+	}
+	waitPageState(t, p, softphone.StateReady, "Ready")
+	p.WaitTrue(`hotlineAgent.rtc() === 'connected'`)
+	return p
+}
+
+// in returns the node bound to a subtest, so helpers that fail the test or
+// register cleanups (addUser, agent) do so on that subtest.
+func (n *testNode) in(t *testing.T) *testNode {
+	c := *n
+	c.t = t
+	return &c
+}
+
+// waitPageState waits until the agent page shows the state, by its code and
+// by the words on screen.
+func waitPageState(t *testing.T, p *browsertest.Page, state, text string) {
+	t.Helper()
+	p.WaitTrue(`hotlineAgent.state() === '` + state + `'`)
+	require.Equal(t, text, p.Text("#state"))
+}
+
+// callerNumber is the caller's number as the node recorded the call.
+func callerNumber(t *testing.T, n *testNode, call *siptest.PhoneCall) string {
+	t.Helper()
+	var list struct{ Calls []httpapi.CallJSON }
+	require.Equal(t, http.StatusOK, n.in(t).getJSON("/api/v1/calls?limit=100", &list))
+	for _, c := range list.Calls {
+		if c.SIPCallID == call.CallID() {
+			return c.From
+		}
+	}
+	t.Fatalf("call %s is not in the call list", call.CallID())
+	return ""
+}
