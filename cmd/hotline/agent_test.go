@@ -233,6 +233,10 @@ func TestCallerHangsUpWhileRinging(t *testing.T) {
 	waitState(t, anna, softphone.StateReady)
 	d := n.waitEnded(call.CallID())
 	require.Equal(t, "abandoned", d.Call.Outcome)
+	require.Equal(t, "1", n.metric(`hotline_queue_calls_total{outcome="abandoned",queue="support"}`))
+	require.Equal(t, "1", n.metric(`hotline_queue_wait_seconds_count{outcome="abandoned",queue="support"}`))
+	require.Eventually(t, func() bool { return n.metric(`hotline_agents{state="ready"}`) == "1" },
+		3*time.Second, 100*time.Millisecond, "the agent gauge follows the ACD")
 }
 
 // An agent cannot take another agent's offer or act on their call: the

@@ -121,9 +121,12 @@ func TestBrowser(t *testing.T) {
 
 		// Muted, the caller stops hearing the microphone: so the tone heard
 		// after the reload below comes from the reloaded page.
+		unmuted := call.Level(micHz, 200*time.Millisecond)
 		p.Click("#mute")
 		require.Eventually(t, func() bool { return call.Level(micHz, 200*time.Millisecond) < 0.001 },
 			5*time.Second, 50*time.Millisecond, "the caller still hears the muted microphone")
+		t.Logf("caller hears the microphone at %.4f, muted %.6f", unmuted, call.Level(micHz, 200*time.Millisecond))
+		require.Greater(t, unmuted, 0.01)
 
 		// A reload during the call: the page comes back to the live call
 		// within a few seconds, audio flows both ways again, and the caller

@@ -126,6 +126,7 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 	}
 	n.board = switchboard.New(assets, switchboard.Options{
 		Recorder: n.writer, Metrics: m.Calls, MediaObserver: m.RTP, Logger: log, Desk: n.desk,
+		QueueMetrics: m.Queues,
 	})
 
 	lo, hi, _ := config.ParsePortRange(cfg.RTP.Ports)
@@ -190,6 +191,7 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 			select {
 			case <-t.C:
 				m.Store.SetPending(n.writer.Pending())
+				n.queueGauges(m.Queues)
 			case <-n.done:
 				return
 			}
@@ -230,6 +232,27 @@ func (n *node) startDesk() error {
 		n.desk.Run()
 	}()
 	return nil
+}
+
+// queueGauges copies the ACD's live view into the queue and agent gauges.
+func (n *node) queueGauges(q *metrics.Queues) {
+	if n.desk == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	snap, err := n.desk.Snapshot(ctx)
+	if err != nil {
+		return
+	}
+	for _, qs := range snap.Queues {
+		q.SetQueue(qs.Name, qs.Waiting, qs.Staffed, qs.LongestWait)
+	}
+	byState := map[string]int{}
+	for _, a := range snap.Agents {
+		byState[string(a.State)]++
+	}
+	q.SetAgents(byState)
 }
 
 // SIPAddr is where SIP listens (the real port when the config said 0).

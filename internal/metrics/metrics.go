@@ -6,6 +6,7 @@ package metrics
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,7 @@ type Set struct {
 	RTP      *RTP
 	Calls    *Calls
 	Store    *Store
+	Queues   *Queues
 }
 
 // New builds all metric sets on a fresh registry, together with the Go
@@ -32,6 +34,7 @@ func New() *Set {
 		RTP:      newRTP(reg),
 		Calls:    newCalls(reg),
 		Store:    newStore(reg),
+		Queues:   newQueues(reg),
 	}
 }
 
@@ -188,3 +191,70 @@ func newStore(reg prometheus.Registerer) *Store {
 
 // SetPending reports the writer's backlog.
 func (s *Store) SetPending(n int) { s.pending.Set(float64(n)) }
+
+// Queues exposes the ACD: raw counters and a wait histogram from which any
+// service level or ASA can be computed in PromQL (see KPI.md), and the live
+// figures as gauges.
+type Queues struct {
+	wait     *prometheus.HistogramVec
+	left     *prometheus.CounterVec
+	waiting  *prometheus.GaugeVec
+	longest  *prometheus.GaugeVec
+	agents   *prometheus.GaugeVec
+	staffed  *prometheus.GaugeVec
+	statesMu sync.Mutex
+	states   map[string]bool // agent states seen, so a state with no agent left reads 0
+}
+
+func newQueues(reg prometheus.Registerer) *Queues {
+	q := &Queues{
+		wait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "hotline_queue_wait_seconds",
+			Help:    "Time from joining a queue to leaving it, by queue and outcome (answered, abandoned, overflow).",
+			Buckets: []float64{5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200},
+		}, []string{"queue", "outcome"}),
+		left: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotline_queue_calls_total", Help: "Calls that left a queue, by queue and outcome.",
+		}, []string{"queue", "outcome"}),
+		waiting: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hotline_queue_waiting", Help: "Calls waiting in the queue now (not yet ringing).",
+		}, []string{"queue"}),
+		longest: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hotline_queue_longest_wait_seconds", Help: "Age of the oldest call waiting in the queue now.",
+		}, []string{"queue"}),
+		staffed: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hotline_queue_agents_staffed", Help: "Members ready, ringing, talking or in wrap-up now.",
+		}, []string{"queue"}),
+		agents: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hotline_agents", Help: "Agents by state now.",
+		}, []string{"state"}),
+		states: map[string]bool{},
+	}
+	reg.MustRegister(q.wait, q.left, q.waiting, q.longest, q.staffed, q.agents)
+	return q
+}
+
+// Left records a call leaving a queue after waiting wait.
+func (q *Queues) Left(queue, outcome string, wait time.Duration) {
+	q.wait.WithLabelValues(queue, outcome).Observe(wait.Seconds())
+	q.left.WithLabelValues(queue, outcome).Inc()
+}
+
+// SetQueue sets a queue's live figures.
+func (q *Queues) SetQueue(queue string, waiting, staffed int, longest time.Duration) {
+	q.waiting.WithLabelValues(queue).Set(float64(waiting))
+	q.staffed.WithLabelValues(queue).Set(float64(staffed))
+	q.longest.WithLabelValues(queue).Set(longest.Seconds())
+}
+
+// SetAgents sets the number of agents in each state.
+func (q *Queues) SetAgents(byState map[string]int) {
+	q.statesMu.Lock()
+	defer q.statesMu.Unlock()
+	for st := range byState {
+		q.states[st] = true
+	}
+	for st := range q.states {
+		q.agents.WithLabelValues(st).Set(float64(byState[st]))
+	}
+}

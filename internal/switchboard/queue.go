@@ -53,7 +53,14 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 		held    bool
 		endedBy = "caller"
 		outcome = OutcomeAbandoned
+		queue   = out.Queue
+		joined  = s.opt.Now() // this stay in a queue began (again after a transfer)
 	)
+	left := func(outcome string) {
+		if s.opt.QueueMetrics != nil {
+			s.opt.QueueMetrics.Left(queue, outcome, s.opt.Now().Sub(joined))
+		}
+	}
 	bridge := func() { ep.SetSink(leg); leg.SetSink(ep) }
 	unbridge := func() {
 		if leg != nil {
@@ -63,6 +70,9 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 	}
 	defer func() {
 		unbridge()
+		if agent == "" {
+			left(outcome) // abandoned or overflowed while waiting
+		}
 		desk.leave(qc, endedBy)
 	}()
 
@@ -86,6 +96,7 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 				}
 				p.stop()
 				agent, leg, outcome = dec.Agent, l, OutcomeAnswered
+				left(OutcomeAnswered)
 				bridge()
 				rec.answeredBy(agent)
 				log.Info("agent answered", "agent", agent, "queue", out.Queue)
@@ -149,6 +160,7 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 				desk.setAgent(qc, "", false)
 				desk.submit(acd.Input{Kind: acd.CallTransferred, Call: qc.id, Queue: m.Queue})
 				agent, leg, held = "", nil, false
+				outcome, queue, joined = OutcomeAbandoned, m.Queue, s.opt.Now()
 				qc.ring.Queue = m.Queue
 				p.start(ctx, nil, a.HoldMusic)
 			}

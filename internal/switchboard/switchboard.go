@@ -31,6 +31,12 @@ type Metrics interface {
 	IVROutcome(flow, outcome string)
 }
 
+// QueueMetrics counts calls leaving a queue and how long they waited;
+// *metrics.Queues is one.
+type QueueMetrics interface {
+	Left(queue, outcome string, wait time.Duration)
+}
+
 // Assets is everything a call reads from the configuration: swapped as one
 // value on reload, so a call keeps the flows and prompts it started with.
 type Assets struct {
@@ -46,6 +52,7 @@ type Options struct {
 	Metrics       Metrics
 	MediaObserver media.Observer // pacing of prompts; may be nil
 	Desk          *Desk          // the ACD and agents; nil: queued callers hear hold music until they hang up
+	QueueMetrics  QueueMetrics   // may be nil
 	Logger        *slog.Logger
 	Now           func() time.Time
 }
