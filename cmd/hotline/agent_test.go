@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hotline/hotline/acd"
 	"github.com/hotline/hotline/internal/media"
 	"github.com/hotline/hotline/internal/softphone"
 	"github.com/hotline/hotline/internal/softphone/agentclient"
@@ -201,6 +202,10 @@ func TestRingNoAnswerGoesToNextAgent(t *testing.T) {
 	call := dialSupport(t, n, "")
 
 	ring := waitMsg[softphone.Ring](t, anna, softphone.TypeRing) // linear: anna first
+	var snap acd.Snapshot
+	require.Equal(t, 200, n.getJSON("/api/v1/queues", &snap))
+	require.Equal(t, "support", snap.Queues[0].Name)
+	require.Equal(t, 1, snap.Queues[0].Ringing, "supervisors see the call ringing")
 	cancelled := waitMsg[softphone.RingCancel](t, anna, softphone.TypeRingCancel)
 	require.Equal(t, ring.CallID, cancelled.CallID)
 	require.Equal(t, "timeout", cancelled.Reason)

@@ -169,7 +169,7 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 		Pages:   web.Handler(),
 	}
 	if n.hub != nil {
-		opts.Agents = n.hub
+		opts.Agents, opts.Queues = n.hub, n.desk
 	}
 	api := httpapi.New(opts)
 	if n.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {

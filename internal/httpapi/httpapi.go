@@ -33,6 +33,8 @@ type Options struct {
 	Auth *Auth
 	// Agents serves the agents' softphone WebSockets (GET /api/v1/agent/ws).
 	Agents AgentSessions
+	// Queues is the ACD's live view for GET /api/v1/queues (supervisors); nil without queues.
+	Queues QueueReader
 	// Pages serves the web pages (the agent softphone, sign-in) under "/".
 	Pages http.Handler
 }
@@ -72,6 +74,9 @@ func New(opt Options) *API {
 	if opt.Pages != nil {
 		a.mux.Handle("/", opt.Pages)
 		a.mux.Handle("GET /{$}", http.RedirectHandler("/agent/", http.StatusFound))
+	}
+	if opt.Queues != nil {
+		a.mux.Handle("GET /api/v1/queues", a.require(store.RoleSupervisor, a.listQueues))
 	}
 	a.mux.Handle("GET /api/v1/calls", a.require(store.RoleSupervisor, a.listCalls))
 	a.mux.Handle("GET /api/v1/calls/{id}", a.require(store.RoleSupervisor, a.getCall))
