@@ -14,6 +14,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -139,9 +140,10 @@ func TestBrowser(t *testing.T) {
 		waitPageState(t, p, softphone.StateOnCall, "On a call")
 		require.False(t, browsertest.Eval[bool](p, `hotlineAgent.muted()`), "the reloaded page starts unmuted")
 		require.NoError(t, call.WaitTone(ctx, micHz, 200*time.Millisecond), "after the reload the microphone never reached the caller")
+		t.Logf("the caller hears the reloaded page %v after the reload", time.Since(reloaded).Round(time.Millisecond))
+		speaking.Wait() // the first tone is over; the caller speaks again
 		say()
 		p.WaitRemoteLevel(callerHz, minLevel)
-		t.Logf("audio both ways again %v after the reload", time.Since(reloaded).Round(time.Millisecond))
 		select {
 		case <-call.Done():
 			t.Fatal("the caller was dropped because the page reloaded")
@@ -162,6 +164,7 @@ func TestBrowser(t *testing.T) {
 		require.False(t, p.Visible("#wrapup"))
 		d := n.waitEnded(call.CallID())
 		require.Equal(t, "answered", d.Call.Outcome)
+		noPageErrors(t, p)
 	})
 
 	t.Run("caller hangs up while ringing", func(t *testing.T) {
@@ -177,6 +180,7 @@ func TestBrowser(t *testing.T) {
 		require.False(t, browsertest.Eval[bool](p, `hotlineAgent.ringing()`), "the ring sound stops")
 		waitPageState(t, p, softphone.StateReady, "Ready")
 		require.Equal(t, "abandoned", n.waitEnded(call.CallID()).Call.Outcome)
+		noPageErrors(t, p)
 	})
 
 	t.Run("ring no answer goes to the next agent", func(t *testing.T) {
@@ -206,6 +210,7 @@ func TestBrowser(t *testing.T) {
 			}
 		}
 		require.Equal(t, "boris", answeredBy)
+		noPageErrors(t, p)
 	})
 }
 
@@ -223,6 +228,14 @@ func readyPage(t *testing.T, br *browsertest.Browser, base string) *browsertest.
 	waitPageState(t, p, softphone.StateReady, "Ready")
 	p.WaitTrue(`hotlineAgent.rtc() === 'connected'`)
 	return p
+}
+
+// noPageErrors fails t if the page threw or logged an error.
+func noPageErrors(t *testing.T, p *browsertest.Page) {
+	t.Helper()
+	for _, line := range p.Console() {
+		require.False(t, strings.HasPrefix(line, "uncaught") || strings.HasPrefix(line, "console.error"), "page error: %s", line)
+	}
 }
 
 // in returns the node bound to a subtest, so helpers that fail the test or
