@@ -94,7 +94,7 @@ type testNode struct {
 	*node
 	t     *testing.T
 	cfg   config.Config
-	logs  *bytes.Buffer
+	logs  *syncWriter
 	token string // a supervisor API token for reading the API
 }
 
@@ -123,8 +123,8 @@ log: {level: debug}
 	fsys := testAssets(t, yaml)
 	cfg, err := config.Load(fsys, "config.yaml")
 	require.NoError(t, err)
-	logs := &bytes.Buffer{}
-	log := slog.New(slog.NewTextHandler(&syncWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := &syncWriter{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	n, err := startNode(context.Background(), cfg, fsys, log)
 	require.NoError(t, err)
 	secret, err := httpapi.GenerateAPIToken()
@@ -223,15 +223,22 @@ func press(t *testing.T, c *siptest.PhoneCall, digits string, how media.DigitSou
 	require.NoError(t, c.SendDigits(ctx, digits, how))
 }
 
-// syncWriter serialises the node's log writes into one buffer, read by the
-// test only after the node stopped.
+// syncWriter collects the node's log; the node writes from many goroutines
+// while a test may read it.
 type syncWriter struct {
 	mu sync.Mutex
-	w  *bytes.Buffer
+	w  bytes.Buffer
 }
 
 func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+// String returns the log so far.
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.String()
 }

@@ -235,6 +235,14 @@ func run[T any](p *Page, what string, a chromedp.Action[T]) T {
 	return v
 }
 
+// try is run for polling loops: an error (the page navigating between two
+// polls, say) is returned for the loop to retry, not fatal.
+func try[T any](p *Page, a chromedp.Action[T]) (T, error) {
+	ctx, cancel := context.WithTimeout(p.ctx, p.b.opt.Timeout)
+	defer cancel()
+	return chromedp.Run(ctx, a)
+}
+
 // Open navigates the tab to url and waits for the page to load.
 func (p *Page) Open(url string) {
 	p.t.Helper()
@@ -313,8 +321,11 @@ func (p *Page) WaitText(sel, substr string) string {
 	deadline := time.Now().Add(p.b.opt.Timeout)
 	last := "(no such element)"
 	for {
-		got := run(p, "text of "+sel, chromedp.Evaluate[*string](expr))
-		if got != nil {
+		got, err := try(p, chromedp.Evaluate[*string](expr))
+		switch {
+		case err != nil:
+			last = "(" + err.Error() + ")" // navigating: try again
+		case got != nil:
 			last = *got
 			if strings.Contains(last, substr) {
 				return last
@@ -331,9 +342,13 @@ func (p *Page) WaitText(sel, substr string) string {
 func (p *Page) WaitTrue(expr string) {
 	p.t.Helper()
 	deadline := time.Now().Add(p.b.opt.Timeout)
-	for !run(p, "evaluate "+expr, chromedp.Evaluate[bool]("!!("+expr+")")) {
+	for {
+		ok, err := try(p, chromedp.Evaluate[bool]("!!("+expr+")"))
+		if err == nil && ok {
+			return
+		}
 		if time.Now().After(deadline) {
-			p.t.Fatalf("browsertest: %s is still false after %v", expr, p.b.opt.Timeout)
+			p.t.Fatalf("browsertest: %s is still false after %v (last error: %v)", expr, p.b.opt.Timeout, err)
 		}
 		p.pause(50 * time.Millisecond)
 	}
