@@ -3,7 +3,7 @@ GO        ?= go
 FUZZTIME  ?= 10s
 PKGS      := ./...
 
-.PHONY: deps run test check vet fmt-check unit fuzz bench bench-load prompts build
+.PHONY: deps run test check vet fmt-check unit fuzz bench bench-load bench-agents prompts build
 
 ## run: the built-in demo (SIP 127.0.0.1:5060 udp+tcp, HTTP 127.0.0.1:8080, SQLite under ./data)
 run:
@@ -25,8 +25,9 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
+## unit: the suite, one package at a time (-p 1): the end-to-end tests time real audio, so they get the CPU
 unit:
-	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(GO) test -race -count=1 -p 1 -timeout 25m $(PKGS)
 
 ## fuzz: every Fuzz target for $(FUZZTIME), seeded from its checked-in corpus
 fuzz:
@@ -47,6 +48,12 @@ bench:
 ## against `hotline serve`, then against SIPp's -rtp_echo UAS; prints CPU, memory, RTP pacing, the ratio
 bench-load:
 	$(GO) run ./internal/loadrun -go $(GO) -calls 1000 -concurrency 1000 -rate 100 -hold 27s -timeout 5m
+
+## bench-agents: SIPp callers ⇄ hotline ⇄ pure-Go WebRTC agents (needs root and sip-tester): 300 calls
+## bridged at once, audio both ways; prints calls completed, send-interval p99 on both legs (the agent leg
+## from a loopback packet capture), accept → two-way audio (median, p99), CPU and memory
+bench-agents:
+	$(GO) run ./internal/agentload -go $(GO) -calls 300 -rate 30 -hold 35s -timeout 5m
 
 ## prompts: regenerate the demo prompts (espeak-ng, sox) and hold music
 prompts:
