@@ -1,0 +1,291 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/hotline/hotline/internal/sipptest"
+)
+
+// metricDeviation is the hotline's send-interval histogram (caller leg).
+const metricDeviation = "hotline_rtp_send_interval_deviation_seconds"
+
+// goalDeviation is the p99 send-interval deviation goal on both legs.
+const goalDeviation = 2 * time.Millisecond
+
+// goalTogether is how long all calls must be bridged at the same time.
+const goalTogether = 20 * time.Second
+
+// machineInfo describes the host.
+type machineInfo struct {
+	CPUs   int
+	Model  string
+	Kernel string
+	Load   string // 1, 5, 15 minute load averages at the start
+}
+
+// machine describes this host.
+func machine() machineInfo {
+	m := machineInfo{CPUs: runtime.NumCPU(), Model: "unknown", Kernel: "unknown"}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.Model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			m.Load = strings.Join(f[:3], " ")
+		}
+	}
+	return m
+}
+
+// latency is a median and p99 over n calls.
+type latency struct {
+	N           int
+	Median, P99 time.Duration
+}
+
+// summarize returns the median and p99 of xs.
+func summarize(xs []time.Duration) latency {
+	l := latency{N: len(xs)}
+	l.Median, _ = quantile(xs, 0.5)
+	l.P99, _ = quantile(xs, 0.99)
+	return l
+}
+
+// String prints "median / p99 (n)".
+func (l latency) String() string {
+	if l.N == 0 {
+		return "no data"
+	}
+	return fmt.Sprintf("%s / %s (n=%d)", ms(l.Median), ms(l.P99), l.N)
+}
+
+// ms formats a duration in milliseconds with two decimals.
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+// report is everything the benchmark prints.
+type report struct {
+	Opts    options
+	Machine machineInfo
+
+	SetupAgents, SetupSignIn time.Duration
+	SIPp                     sipptest.Result
+	Capture                  captureResult
+	HotlineSamples           []procSample
+	SelfSamples              []procSample
+
+	// Derived by analyze.
+	Offered, Connected, Ended int // distinct calls offered; connected and heard; ended after connecting
+	Reoffers                  int // offers withdrawn or refused before connecting (the call went elsewhere)
+	OfferProblems             []string
+	AgentErrors               []error
+	Together                  time.Duration // all calls bridged at once for this long
+	AgentHears                latency       // accept → agent decodes caller audio
+	CallerHears               latency       // accept → hotline sends the agent's tone to the caller
+	TwoWay                    latency       // accept → both
+	ServerP99                 float64       // seconds, from the hotline's histogram
+	ServerP99InInf            bool
+	ServerSamples             float64
+	ServerErr                 error
+	LegDev                    [legCount]latency // p50 (as Median) and p99 per captured leg
+	HotlineCPU                float64           // cores, while all calls were bridged
+	SelfCPU                   float64
+	PeakRSSKiB                int64
+	RTPOut                    float64
+	Warnings                  int
+	FirstWarnings             []string
+}
+
+// analyze derives the figures from the raw readings.
+func (r *report) analyze(metrics []byte, p *pool) {
+	calls, errs := p.result()
+	r.AgentErrors = errs
+	offered := map[string]bool{}
+	var agentH, callerH, both []time.Duration
+	var lastAccept, firstEnd time.Time
+	for _, c := range calls {
+		offered[c.CallID] = true
+		if c.Problem != "" {
+			r.Reoffers++
+			if len(r.OfferProblems) < 3 {
+				r.OfferProblems = append(r.OfferProblems, c.Agent+" "+c.CallID+": "+c.Problem)
+			}
+			continue
+		}
+		if c.Connected && !c.HeardAt.IsZero() {
+			r.Connected++
+			agentH = append(agentH, c.HeardAt.Sub(c.AcceptAt))
+		}
+		if c.Connected && !c.EndedAt.IsZero() {
+			r.Ended++
+			if firstEnd.IsZero() || c.EndedAt.Before(firstEnd) {
+				firstEnd = c.EndedAt
+			}
+		}
+		if c.AcceptAt.After(lastAccept) {
+			lastAccept = c.AcceptAt
+		}
+		port, ok := r.Capture.Answers[c.From]
+		if !ok {
+			continue
+		}
+		onset, ok := r.Capture.ToneOnset[port]
+		if !ok || onset.Before(c.AcceptAt) {
+			continue
+		}
+		callerH = append(callerH, onset.Sub(c.AcceptAt))
+		if !c.HeardAt.IsZero() {
+			last := onset
+			if c.HeardAt.After(last) {
+				last = c.HeardAt
+			}
+			both = append(both, last.Sub(c.AcceptAt))
+		}
+	}
+	r.Offered = len(offered)
+	r.AgentHears, r.CallerHears, r.TwoWay = summarize(agentH), summarize(callerH), summarize(both)
+	if r.Ended == r.Opts.Calls && !firstEnd.IsZero() && firstEnd.After(lastAccept) {
+		r.Together = firstEnd.Sub(lastAccept)
+		r.HotlineCPU = cpuBetween(r.HotlineSamples, lastAccept, firstEnd)
+		r.SelfCPU = cpuBetween(r.SelfSamples, lastAccept, firstEnd)
+	}
+	r.PeakRSSKiB = peakRSS(r.HotlineSamples)
+	for l := range legCount {
+		r.LegDev[l] = summarize(r.Capture.Legs[l].Dev)
+	}
+	h, err := parseHistogram(bytes.NewReader(metrics), metricDeviation)
+	if err != nil {
+		r.ServerErr = err
+	} else {
+		r.ServerSamples = h.Total()
+		var ok bool
+		r.ServerP99, r.ServerP99InInf, ok = h.Quantile(0.99)
+		if !ok {
+			r.ServerErr = fmt.Errorf("%s is empty", metricDeviation)
+		}
+	}
+	r.RTPOut, _ = counterSum(metrics, "hotline_rtp_packets_total", "direction", "out")
+}
+
+// callsOK reports whether every call completed: SIPp counted them all
+// successful and every agent call connected and ended.
+func (r *report) callsOK() bool {
+	n := r.Opts.Calls
+	return r.SIPp.Err() == nil && r.Offered == n && r.Connected == n && r.Ended == n && len(r.AgentErrors) == 0
+}
+
+// failures lists why the run failed; empty when every call completed.
+func (r *report) failures() []string {
+	var out []string
+	if err := r.SIPp.Err(); err != nil {
+		out = append(out, fmt.Sprintf("SIPp: %d of %d calls succeeded, %d failed", r.SIPp.Successful, r.Opts.Calls, r.SIPp.Failed))
+	}
+	n := r.Opts.Calls
+	if r.Offered != n || r.Connected != n || r.Ended != n {
+		out = append(out, fmt.Sprintf("agents: %d offered, %d heard the caller, %d ended, of %d", r.Offered, r.Connected, r.Ended, n))
+	}
+	for i, err := range r.AgentErrors {
+		if i == 3 {
+			out = append(out, fmt.Sprintf("… %d more agent errors", len(r.AgentErrors)-3))
+			break
+		}
+		out = append(out, err.Error())
+	}
+	return out
+}
+
+// check renders a goal as ✓ or ✗.
+func check(ok bool) string {
+	if ok {
+		return "✓"
+	}
+	return "✗"
+}
+
+// write prints the report as markdown.
+func (r *report) write(w io.Writer) {
+	n := r.Opts.Calls
+	fmt.Fprintf(w, "\n## make bench-agents: %d SIPp callers ⇄ hotline ⇄ %d Go WebRTC agents\n\n", n, n)
+	fmt.Fprintf(w, "Machine: %d × %s, Linux %s, load average before: %s  \n", r.Machine.CPUs, r.Machine.Model, r.Machine.Kernel, r.Machine.Load)
+	fmt.Fprintf(w, "Command: `go run ./internal/agentload %s`  \n", strings.Join(r.Opts.Args, " "))
+	fmt.Fprintf(w, "Setup: %d agents created in %s, signed in (WebSocket + WebRTC) in %s\n\n",
+		n, r.SetupAgents.Round(time.Second), r.SetupSignIn.Round(time.Second))
+	fmt.Fprintln(w, "| figure | value | goal |")
+	fmt.Fprintln(w, "|---|---|---|")
+	fmt.Fprintf(w, "| calls completed (SIPp) | %d of %d, %d failed, %d retransmissions | all %s |\n",
+		r.SIPp.Successful, n, r.SIPp.Failed, r.SIPp.Retransmissions, check(r.callsOK()))
+	fmt.Fprintf(w, "| calls offered / connected and heard / ended (agents) | %d / %d / %d | %d each |\n", r.Offered, r.Connected, r.Ended, n)
+	fmt.Fprintf(w, "| offers withdrawn or refused before connecting | %d %s | report |\n", r.Reoffers, strings.Join(r.OfferProblems, "; "))
+	fmt.Fprintf(w, "| all %d bridged at once for | %s | ≥ %s %s |\n", n, r.Together.Round(100*time.Millisecond), goalTogether, check(r.Together >= goalTogether))
+	serverP99 := "n/a"
+	switch {
+	case r.ServerErr != nil:
+		serverP99 = r.ServerErr.Error()
+	case r.ServerP99InInf:
+		serverP99 = fmt.Sprintf("> %.0f ms", r.ServerP99*1000)
+	default:
+		serverP99 = fmt.Sprintf("%.3f ms", r.ServerP99*1000)
+	}
+	serverOK := r.ServerErr == nil && !r.ServerP99InInf && r.ServerP99 < goalDeviation.Seconds()
+	fmt.Fprintf(w, "| p99 send-interval deviation, hotline → callers (hotline histogram, %.0f sends, whole run) | %s | < 2 ms %s |\n",
+		r.ServerSamples, serverP99, check(serverOK))
+	for _, l := range []struct {
+		leg  leg
+		name string
+		goal bool
+	}{
+		{legCaller, "hotline → callers, IVR and queue (hotline's pacer)", true},
+		{legCallerBridged, "hotline → callers, bridged (agent's audio)", true},
+		{legAgent, "hotline → agents, bridged (caller's audio)", true},
+		{legCallerIn, "SIPp callers → hotline (source of the agent leg)", false},
+		{legAgentIn, "Go agents → hotline (source of the bridged caller leg)", false},
+	} {
+		d := r.LegDev[l.leg]
+		goal := "reference"
+		if l.goal {
+			goal = "< 2 ms " + check(d.N > 0 && d.P99 < goalDeviation)
+		}
+		fmt.Fprintf(w, "| send-interval deviation p50 / p99, %s | %s | %s |\n", l.name, d, goal)
+	}
+	fmt.Fprintf(w, "| accept → agent hears the caller, median / p99 | %s | report |\n", r.AgentHears)
+	fmt.Fprintf(w, "| accept → hotline sends the agent's voice to the caller, median / p99 | %s | report |\n", r.CallerHears)
+	fmt.Fprintf(w, "| **accept → two-way audio**, median / p99 | %s | report |\n", r.TwoWay)
+	fmt.Fprintf(w, "| hotline CPU while all calls bridged | %.0f %% of one core | report |\n", r.HotlineCPU*100)
+	fmt.Fprintf(w, "| hotline peak resident memory | %.1f MiB | report |\n", float64(r.PeakRSSKiB)/1024)
+	fmt.Fprintf(w, "| load generator CPU (agents + capture, this process) | %.0f %% of one core | report |\n", r.SelfCPU*100)
+	fmt.Fprintf(w, "| RTP packets sent by the hotline (metric) | %.0f | report |\n", r.RTPOut)
+	c, b, a := r.Capture.Legs[legCaller], r.Capture.Legs[legCallerBridged], r.Capture.Legs[legAgent]
+	fmt.Fprintf(w, "| PCMU packets captured to callers / agents | %d / %d (seq jumps %d / %d, capture drops %d) | report |\n",
+		c.Packets+b.Packets, a.Packets, c.Jumps+b.Jumps, a.Jumps, r.Capture.KernelDrops)
+	fmt.Fprintf(w, "| hotline log warnings and errors | %d | report |\n", r.Warnings)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Two-way audio: from the agent sending accept until both the agent's client has decoded the")
+	fmt.Fprintln(w, "caller's audio and the hotline sends the agent's 1 kHz tone to that caller (first of 10")
+	fmt.Fprintln(w, "tone frames, packet capture). Deviation: |gap − 20 ms| between consecutive packets of a")
+	fmt.Fprintln(w, "stream (kernel receive time on lo, packet capture), excluding the first packet of a talkspurt")
+	fmt.Fprintln(w, "(marker bit); the hotline's histogram measures its own paced sends inside the process.")
+	for _, l := range r.FirstWarnings {
+		fmt.Fprintf(w, "\n    %s", l)
+	}
+	if len(r.FirstWarnings) > 0 {
+		fmt.Fprintln(w)
+	}
+	if r.Capture.Err != nil {
+		fmt.Fprintf(w, "\nCapture stopped early: %v\n", r.Capture.Err)
+	}
+}
