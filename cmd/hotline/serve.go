@@ -80,6 +80,7 @@ type node struct {
 	board  *switchboard.Switchboard
 	desk   *switchboard.Desk // nil when no queue is configured
 	hub    *softphone.Hub
+	pacer  *media.Pacer // paces every call's prompts and drains its RTP; closed after SIP
 	sip    *sip.Server
 	http   *http.Server
 	httpLn net.Listener
@@ -130,8 +131,10 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 	})
 
 	lo, hi, _ := config.ParsePortRange(cfg.RTP.Ports)
+	n.pacer = media.NewPacer(media.PacerConfig{Logger: log.With("component", "media"), Realtime: cfg.RTP.Realtime})
 	ports, err := media.NewPorts(media.PortsConfig{
 		IP: netip.MustParseAddr(cfg.RTP.IP), Lo: lo, Hi: hi, Quarantine: cfg.RTP.Quarantine,
+		Pacer: n.pacer,
 	})
 	if err != nil {
 		return err
@@ -296,6 +299,9 @@ func (n *node) Shutdown(ctx context.Context) error {
 			byeCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			errs = append(errs, n.sip.Close(byeCtx))
 			cancel()
+		}
+		if n.pacer != nil {
+			errs = append(errs, n.pacer.Close())
 		}
 		if n.hub != nil {
 			errs = append(errs, n.hub.Close())

@@ -52,6 +52,11 @@ type RTPConfig struct {
 	Ports        string        `yaml:"ports"`         // "LO-HI"
 	MediaTimeout time.Duration `yaml:"media_timeout"` // no RTP for this long → hang up
 	Quarantine   time.Duration `yaml:"quarantine"`    // a closed port is not reused for this long
+	// Realtime gives the media pacer thread real-time priority (Linux
+	// SCHED_FIFO; needs root, CAP_SYS_NICE or LimitRTPRIO=10), so busy
+	// neighbours do not delay frames. Without the right it logs a warning
+	// and runs at normal priority.
+	Realtime bool `yaml:"realtime"`
 }
 
 // PromptsConfig names the prompt folder: one sub-folder per language, one
@@ -80,7 +85,7 @@ func Default() Config {
 		HTTP: HTTPConfig{Addr: "127.0.0.1:8080"},
 		RTP: RTPConfig{
 			IP: "127.0.0.1", Ports: "10000-20000",
-			MediaTimeout: 30 * time.Second, Quarantine: 30 * time.Second,
+			MediaTimeout: 30 * time.Second, Quarantine: 30 * time.Second, Realtime: true,
 		},
 		Store:     store.Config{DataDir: "data"},
 		Softphone: softphone.DefaultConfig(),

@@ -88,15 +88,21 @@ const (
 )
 
 // Endpoint is one call's RTP socket: it sends 20 ms G.711 frames, receives,
-// reorders and decodes the peer's audio, and reports DTMF digits. All methods
-// are safe for concurrent use.
+// reorders and decodes the peer's audio, and reports DTMF digits. Without a
+// Pacer a goroutine of its own reads the socket; opened with one (Linux,
+// IPv4), the pacer's goroutine polls it. All methods are safe for concurrent
+// use.
 type Endpoint struct {
-	conn    *net.UDPConn
+	sock    packetSocket // what WriteFrame and SendDigit send on
+	conn    *net.UDPConn // read by readLoop; nil when the pacer polls raw
+	raw     *rawSocket   // polled by the pacer every tick; nil with conn
 	local   netip.AddrPort
 	log     *slog.Logger
 	obs     Observer
 	timeout time.Duration
 	release func(port int)
+	pacer   *Pacer // paces Play on this endpoint; nil = a ticker per Play
+	slot    int    // the endpoint's place on the pacer's wheel
 
 	mu          sync.Mutex // guards the fields below
 	remote      Remote
@@ -117,6 +123,16 @@ type Endpoint struct {
 	lastRecv atomic.Int64  // unix nanoseconds of the last RTP packet
 	armed    atomic.Bool   // remote set: the media timeout runs
 	paused   atomic.Bool   // Remote.Paused
+	closed   atomic.Bool   // done is closed (cheaper to test per frame)
+	// listening: received audio is used (a sink or in-band detection), so a
+	// pacer polls the socket every frame time, not every idlePollFrames.
+	listening atomic.Bool
+
+	// rxMu is held while the pacer's poll loop feeds raw's datagrams to rx;
+	// shutdown takes it to know no poll is running any more.
+	rxMu   sync.Mutex
+	rx     *receiver // the polled endpoint's receive state
+	rxDone bool      // no more polls: digits is closed
 
 	digits    chan Digit
 	done      chan struct{}
@@ -126,9 +142,9 @@ type Endpoint struct {
 	wg        sync.WaitGroup
 }
 
-// newEndpoint wraps a bound socket and starts its goroutines.
-func newEndpoint(conn *net.UDPConn, cfg EndpointConfig, release func(int)) *Endpoint {
-	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+// newEndpoint wraps a bound socket, conn or raw, and starts reading it: a
+// goroutine reads conn; the pacer polls raw.
+func newEndpoint(conn *net.UDPConn, raw *rawSocket, local netip.AddrPort, cfg EndpointConfig, pacer *Pacer, release func(int)) *Endpoint {
 	local = netip.AddrPortFrom(local.Addr().Unmap(), local.Port())
 	log := cfg.Logger
 	if log == nil {
@@ -140,11 +156,13 @@ func newEndpoint(conn *net.UDPConn, cfg EndpointConfig, release func(int)) *Endp
 	}
 	e := &Endpoint{
 		conn:     conn,
+		raw:      raw,
 		local:    local,
 		log:      log.With("rtp_local", local.String()),
 		obs:      obs,
 		timeout:  cfg.MediaTimeout,
 		release:  release,
+		pacer:    pacer,
 		ssrc:     rand.Uint32(),
 		seq:      uint16(rand.Uint32()),
 		ts:       rand.Uint32(),
@@ -153,9 +171,19 @@ func newEndpoint(conn *net.UDPConn, cfg EndpointConfig, release func(int)) *Endp
 		digits:   make(chan Digit, digitQueue),
 		done:     make(chan struct{}),
 	}
-	e.wg.Add(1)
-	go e.readLoop()
-	if e.timeout > 0 {
+	if pacer != nil {
+		e.slot = pacer.assignSlot()
+	}
+	if raw != nil {
+		e.sock = raw
+		e.rx = newReceiver()
+		pacer.addEndpoint(e)
+	} else {
+		e.sock = connSocket{conn}
+		e.wg.Add(1)
+		go e.readLoop()
+	}
+	if e.timeout > 0 && raw == nil {
 		e.wg.Add(1)
 		go e.watchdog()
 	}
@@ -174,6 +202,7 @@ func (e *Endpoint) SetRemote(r Remote) {
 		e.sendAddr, e.latchLogged = r.Addr, false
 	}
 	e.remote, e.haveRemote = r, true
+	e.listening.Store(e.sink != nil || r.InbandDTMF)
 	e.mu.Unlock()
 	e.paused.Store(r.Paused)
 	e.lastRecv.Store(time.Now().UnixNano()) // the timeout counts from here
@@ -183,11 +212,12 @@ func (e *Endpoint) SetRemote(r Remote) {
 }
 
 // SetSink sets where decoded, reordered received frames go (nil for none).
-// The sink is called from the endpoint's reader goroutine; it must not keep
-// the frame, block for long, or call Close.
+// The sink is called from the endpoint's reader goroutine (or the pacer's,
+// shared by every call); it must not keep the frame, block, or call Close.
 func (e *Endpoint) SetSink(s FrameWriter) {
 	e.mu.Lock()
 	e.sink = s
+	e.listening.Store(s != nil || e.remote.InbandDTMF)
 	e.mu.Unlock()
 }
 
@@ -219,15 +249,24 @@ func (e *Endpoint) shutdown(cause error) {
 		e.errMu.Lock()
 		e.err = cause
 		e.errMu.Unlock()
+		e.closed.Store(true)
 		close(e.done)
-		_ = e.conn.Close()
+		e.sock.close()
+		if e.raw != nil {
+			e.pacer.removeEndpoint(e)
+			e.rxMu.Lock()
+			e.rxDone = true
+			close(e.digits)
+			e.rxMu.Unlock()
+		}
 		if e.release != nil {
 			e.release(int(e.local.Port()))
 		}
 	})
 }
 
-// watchdog ends the endpoint when no RTP arrived for the media timeout.
+// watchdog ends the endpoint when no RTP arrived for the media timeout; a
+// polled endpoint has none: its pacer calls mediaTimedOut instead.
 func (e *Endpoint) watchdog() {
 	defer e.wg.Done()
 	timer := time.NewTimer(e.timeout)
@@ -247,14 +286,25 @@ func (e *Endpoint) watchdog() {
 			timer.Reset(e.timeout - since)
 			continue
 		}
-		e.mu.Lock()
-		remote := e.sendAddr
-		e.mu.Unlock()
-		e.log.Warn("rtp media timeout: ending call", "cause", fmt.Sprintf("no RTP received for %s", since.Round(time.Millisecond)),
-			"remote", remote.String(), "timeout", e.timeout)
-		e.shutdown(ErrMediaTimeout)
+		e.expire(since)
 		return
 	}
+}
+
+// mediaTimedOut reports whether the media timeout has passed at now.
+func (e *Endpoint) mediaTimedOut(now int64) bool {
+	return e.timeout > 0 && e.armed.Load() && !e.paused.Load() &&
+		time.Duration(now-e.lastRecv.Load()) >= e.timeout && !e.closed.Load()
+}
+
+// expire ends the endpoint with ErrMediaTimeout, nothing received for since.
+func (e *Endpoint) expire(since time.Duration) {
+	e.mu.Lock()
+	remote := e.sendAddr
+	e.mu.Unlock()
+	e.log.Warn("rtp media timeout: ending call", "cause", fmt.Sprintf("no RTP received for %s", since.Round(time.Millisecond)),
+		"remote", remote.String(), "timeout", e.timeout)
+	e.shutdown(ErrMediaTimeout)
 }
 
 // WriteFrame encodes one frame (normally 160 samples) with the negotiated
@@ -262,10 +312,8 @@ func (e *Endpoint) watchdog() {
 // while SendDigit is sending an event. Send errors other than ErrClosed are
 // logged, not returned, so a transient socket error does not end a prompt.
 func (e *Endpoint) WriteFrame(pcm []int16) error {
-	select {
-	case <-e.done:
+	if e.closed.Load() {
 		return ErrClosed
-	default:
 	}
 	if len(pcm) > maxFramePayload {
 		return fmt.Errorf("media: frame of %d samples is longer than %d", len(pcm), maxFramePayload)
@@ -302,8 +350,8 @@ func (e *Endpoint) WriteFrame(pcm []int16) error {
 
 // send writes one datagram; the caller holds wmu.
 func (e *Endpoint) send(b []byte, addr netip.AddrPort) error {
-	if _, err := e.conn.WriteToUDPAddrPort(b, addr); err != nil {
-		if errors.Is(err, net.ErrClosed) {
+	if err := e.sock.writeTo(b, addr); err != nil {
+		if errors.Is(err, ErrClosed) {
 			return ErrClosed
 		}
 		e.log.Debug("rtp send failed", "remote", addr.String(), "err", err)

@@ -2,6 +2,11 @@
 // G.711 tables, the per-call RTP endpoint (pion/rtp), RFC 4733 events, in-band
 // DTMF detection, paced playback of prompts decoded once at start-up, and the
 // RTP port allocator. It knows nothing of SIP, IVR flows or the store.
+//
+// A node serves all its calls' media from one Pacer (created and closed by the
+// node, handed to Ports): it sends every playing prompt's frames and drains
+// every endpoint's socket on a 20 ms wheel, instead of a goroutine, a ticker
+// and a wake-up per call and per packet.
 package media
 
 import "time"

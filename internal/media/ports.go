@@ -20,6 +20,11 @@ type PortsConfig struct {
 	IP         netip.Addr    // address to bind; invalid means all IPv4 interfaces
 	Lo, Hi     int           // inclusive port range
 	Quarantine time.Duration // 0 = DefaultQuarantine, negative = reuse at once
+	// Pacer, when set, paces Play on every endpoint opened here (one clock
+	// for the node instead of a ticker per call) and, on Linux with an IPv4
+	// IP, reads their sockets (no goroutine per endpoint). Its owner closes
+	// it after the endpoints.
+	Pacer *Pacer
 }
 
 // Ports hands out RTP ports from a range. A port whose endpoint closed is not
@@ -29,6 +34,7 @@ type Ports struct {
 	ip         netip.Addr
 	lo, hi     int
 	quarantine time.Duration
+	pacer      *Pacer
 
 	mu       sync.Mutex
 	next     int               // where the next search starts
@@ -63,7 +69,7 @@ func NewPorts(cfg PortsConfig) (*Ports, error) {
 		q = 0
 	}
 	return &Ports{
-		ip: ip, lo: lo, hi: hi, quarantine: q,
+		ip: ip, lo: lo, hi: hi, quarantine: q, pacer: cfg.Pacer,
 		next:     lo,
 		busy:     make(map[int]bool),
 		released: make(map[int]time.Time),
@@ -71,18 +77,38 @@ func NewPorts(cfg PortsConfig) (*Ports, error) {
 }
 
 // Open binds a UDP socket on the next free port and starts its endpoint.
+// With a Pacer and an IPv4 address (on Linux) the socket is a raw one that
+// the pacer polls each tick; otherwise a goroutine reads it.
 func (p *Ports) Open(cfg EndpointConfig) (*Endpoint, error) {
-	conn, err := p.bind()
+	var (
+		conn  *net.UDPConn
+		raw   *rawSocket
+		local netip.AddrPort
+	)
+	useRaw := rawSockets && p.pacer != nil && p.ip.Is4()
+	err := p.bind(func(port int) error {
+		if useRaw {
+			var err error
+			raw, local, err = openRawSocket(p.ip, port)
+			return err
+		}
+		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port))))
+		if err != nil {
+			return err
+		}
+		conn, local = c, c.LocalAddr().(*net.UDPAddr).AddrPort()
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	return newEndpoint(conn, cfg, p.release), nil
+	return newEndpoint(conn, raw, local, cfg, p.pacer, p.release), nil
 }
 
-// bind finds and binds a free port.
-func (p *Ports) bind() (*net.UDPConn, error) {
+// bind finds a free port and binds it with open.
+func (p *Ports) bind(open func(port int) error) error {
 	if p.lo == 0 && p.hi == 0 {
-		return net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, 0)))
+		return open(0)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -103,14 +129,13 @@ func (p *Ports) bind() (*net.UDPConn, error) {
 			}
 			delete(p.released, port)
 		}
-		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port))))
-		if err != nil {
+		if open(port) != nil {
 			continue // taken by another process
 		}
 		p.busy[port] = true
-		return conn, nil
+		return nil
 	}
-	return nil, fmt.Errorf("%w in %d-%d", ErrNoPorts, p.lo, p.hi)
+	return fmt.Errorf("%w in %d-%d", ErrNoPorts, p.lo, p.hi)
 }
 
 // release puts a closed endpoint's port into quarantine.

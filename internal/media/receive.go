@@ -11,10 +11,10 @@ import (
 	"github.com/pion/rtp"
 )
 
-// receiver is the state owned by an endpoint's reader goroutine; nothing in
-// it is shared, and every buffer is reused from packet to packet.
+// receiver is the state owned by an endpoint's reader goroutine (or, for a
+// polled endpoint, used under rxMu); every buffer is reused from packet to
+// packet.
 type receiver struct {
-	buf      [maxDatagram]byte
 	pkt      rtp.Packet
 	jitter   jitterBuffer
 	pcm      []int16
@@ -25,14 +25,20 @@ type receiver struct {
 	lastRFC  time.Time // last RFC 4733 packet, to mute in-band detection
 }
 
+// newReceiver returns an empty receive state.
+func newReceiver() *receiver {
+	return &receiver{pcm: make([]int16, 0, maxFramePayload)}
+}
+
 // readLoop receives datagrams until the socket is closed, then closes the
 // digit channel.
 func (e *Endpoint) readLoop() {
 	defer e.wg.Done()
 	defer close(e.digits)
-	rx := &receiver{pcm: make([]int16, 0, maxFramePayload)}
+	rx := newReceiver()
+	buf := make([]byte, maxDatagram)
 	for {
-		n, src, err := e.conn.ReadFromUDPAddrPort(rx.buf[:])
+		n, src, err := e.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -45,7 +51,32 @@ func (e *Endpoint) readLoop() {
 			e.log.Debug("rtp read failed", "err", err)
 			continue
 		}
-		e.receive(rx, rx.buf[:n], netip.AddrPortFrom(src.Addr().Unmap(), src.Port()))
+		e.receive(rx, buf[:n], netip.AddrPortFrom(src.Addr().Unmap(), src.Port()))
+	}
+}
+
+// poll hands every datagram queued on the raw socket to receive, without
+// blocking; the pacer's poll loop calls it once per tick.
+func (e *Endpoint) poll(b *pollBuffers) {
+	e.rxMu.Lock()
+	defer e.rxMu.Unlock()
+	if e.rxDone {
+		return
+	}
+	// A bounded number of batches, so a flooded socket cannot stall the others.
+	for range 4 {
+		n, err := e.raw.readBatch(b)
+		if err != nil {
+			e.log.Debug("rtp read failed", "err", err)
+			return
+		}
+		for i := range n {
+			data, src := b.datagram(i)
+			e.receive(e.rx, data, src)
+		}
+		if n < pollBatch {
+			return
+		}
 	}
 }
 
@@ -106,6 +137,14 @@ func (e *Endpoint) receive(rx *receiver, b []byte, src netip.AddrPort) {
 	}
 	if len(rx.pkt.Payload) > maxFramePayload {
 		e.obs.PacketDropped(DropOversize)
+		return
+	}
+	if sink == nil && !r.InbandDTMF {
+		// Nobody listens to the audio (IVR, queue): skip reordering and
+		// decoding, and start the jitter buffer afresh when someone does.
+		if rx.jitter.started {
+			rx.jitter.reset()
+		}
 		return
 	}
 	if reason := rx.jitter.push(rx.pkt.SequenceNumber, Codec(pt), rx.pkt.Payload); reason != "" {

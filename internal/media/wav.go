@@ -254,7 +254,7 @@ func sinc(x float64) float64 {
 // WriteWAV writes samples as an 8 kHz mono PCM16 WAV file.
 func WriteWAV(w io.Writer, samples []int16) error {
 	dataSize := len(samples) * 2
-	if dataSize > math.MaxUint32-36 {
+	if uint64(dataSize) > math.MaxUint32-36 {
 		return errors.New("too many samples for a WAV file")
 	}
 	buf := make([]byte, 44, 44+dataSize)
