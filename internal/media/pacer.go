@@ -77,6 +77,7 @@ type Pacer struct {
 
 	// The pacer goroutine's snapshots and buffers.
 	batch    []*stream
+	relays   []*Relay
 	polled   []*Endpoint
 	pollBufs *pollBuffers
 
@@ -89,6 +90,7 @@ type Pacer struct {
 type pacerSlot struct {
 	streams []*stream
 	eps     map[*Endpoint]struct{} // raw endpoints to poll
+	relays  []*Relay               // served first, once per frame time
 }
 
 // stream is one Play in progress on a Pacer.
@@ -221,6 +223,37 @@ func (p *Pacer) removeEndpoint(e *Endpoint) {
 	p.mu.Unlock()
 }
 
+// addRelay puts r on slot (−1: any); false if the pacer is closed.
+func (p *Pacer) addRelay(r *Relay, slot int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	if slot < 0 {
+		slot = p.roundRobin()
+	}
+	r.slot = slot
+	p.slots[slot].relays = append(p.slots[slot].relays, r)
+	return true
+}
+
+// removeRelay takes r off its slot.
+func (p *Pacer) removeRelay(r *Relay) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	sl := &p.slots[r.slot]
+	for i, x := range sl.relays {
+		if x == r {
+			last := len(sl.relays) - 1
+			sl.relays[i] = sl.relays[last]
+			sl.relays[last] = nil
+			sl.relays = sl.relays[:last]
+			return
+		}
+	}
+}
+
 // run wakes at every slot tick until Close, then hands the streams back to
 // their Play calls.
 func (p *Pacer) run() {
@@ -276,17 +309,25 @@ func (c *timerClock) wait(d time.Duration) bool {
 
 func (c *timerClock) stop() { c.timer.Stop() }
 
-// step serves slot tick sub: sends every frame due, forgets finished streams,
-// then drains the slot's sockets.
+// step serves slot tick sub: writes the relays' next frames and every
+// prompt frame due, forgets finished streams, then drains the slot's sockets.
+// Sends come first so that their timing does not depend on how much the
+// sockets held.
 func (p *Pacer) step(sub int64) {
 	sl := &p.slots[sub%pacerSlots]
 	p.mu.Lock()
 	p.sub = sub
 	p.batch = append(p.batch[:0], sl.streams...)
+	p.relays = append(p.relays[:0], sl.relays...)
 	for e := range sl.eps {
 		p.polled = append(p.polled, e)
 	}
 	p.mu.Unlock()
+
+	for _, r := range p.relays {
+		r.tick()
+	}
+	clear(p.relays)
 
 	finished := 0
 	for _, s := range p.batch {
@@ -329,16 +370,25 @@ func (p *Pacer) step(sub int64) {
 	p.polled = p.polled[:0]
 }
 
-// stop ends every stream with errPacerClosed so their Play calls go on alone.
+// stop ends every stream with errPacerClosed so their Play calls go on alone,
+// and hands every relay to a ticker of its own.
 func (p *Pacer) stop() {
 	p.mu.Lock()
 	p.closed = true
 	var streams []*stream
+	var relays []*Relay
 	for i := range p.slots {
 		streams = append(streams, p.slots[i].streams...)
 		p.slots[i].streams = nil
+		relays = append(relays, p.slots[i].relays...)
+		p.slots[i].relays = nil
 	}
 	p.mu.Unlock()
+	for _, r := range relays {
+		r.mu.Lock()
+		r.startTicker()
+		r.mu.Unlock()
+	}
 	for _, s := range streams {
 		s.mu.Lock()
 		if !s.stopped {

@@ -61,12 +61,30 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 			s.opt.QueueMetrics.Left(queue, outcome, s.opt.Now().Sub(joined))
 		}
 	}
-	bridge := func() { ep.SetSink(leg); leg.SetSink(ep) }
+	// A bridge re-paces each direction through a relay on the caller's
+	// endpoint, so both legs get one frame per 20 ms whatever the cadence
+	// the audio arrives in.
+	var toAgent, toCaller *media.Relay
+	closeRelays := func() {
+		if toAgent != nil {
+			_ = toAgent.Close()
+			_ = toCaller.Close()
+			toAgent, toCaller = nil, nil
+		}
+	}
+	bridge := func() {
+		closeRelays()
+		toAgent = ep.Relay(ctx, leg, s.opt.MediaObserver)
+		toCaller = ep.Relay(ctx, ep, s.opt.MediaObserver)
+		ep.SetSink(toAgent)
+		leg.SetSink(toCaller)
+	}
 	unbridge := func() {
 		if leg != nil {
 			ep.SetSink(nil)
 			leg.SetSink(nil)
 		}
+		closeRelays()
 	}
 	defer func() {
 		unbridge()
