@@ -118,7 +118,10 @@ func newRelay(ctx context.Context, dst FrameWriter, obs Observer, p *Pacer, slot
 		r.startTicker()
 		r.mu.Unlock()
 	}
-	r.stopCtx = context.AfterFunc(ctx, func() { _ = r.Close() })
+	stop := context.AfterFunc(ctx, func() { _ = r.Close() })
+	r.mu.Lock() // ctx may already be done: Close may be running now
+	r.stopCtx = stop
+	r.mu.Unlock()
 	return r
 }
 
@@ -163,10 +166,10 @@ func (r *Relay) Err() error {
 // Queued frames are discarded. Close is idempotent and returns nil.
 func (r *Relay) Close() error {
 	r.closeOnce.Do(func() {
+		r.mu.Lock()
 		if r.stopCtx != nil {
 			r.stopCtx()
 		}
-		r.mu.Lock()
 		r.closed = true
 		r.n = 0
 		r.mu.Unlock()

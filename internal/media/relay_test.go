@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"slices"
 	"testing"
@@ -293,4 +294,17 @@ func TestEndpointRelayCarriesAudio(t *testing.T) {
 	obs.mu.Lock()
 	defer obs.mu.Unlock()
 	require.GreaterOrEqual(t, len(obs.intervals), 9, "every relayed send is timed")
+}
+
+// A relay made on a context that is already done closes itself at once,
+// without racing its own constructor.
+func TestRelayOnDoneContext(t *testing.T) {
+	for range 50 {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		r := NewRelay(ctx, FrameWriterFunc(func([]int16) error { return nil }), nil)
+		require.Eventually(t, func() bool { return errors.Is(r.WriteFrame(make([]int16, FrameSamples)), ErrRelayClosed) },
+			time.Second, time.Millisecond)
+		require.NoError(t, r.Close())
+	}
 }
