@@ -1,22 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -144,118 +139,11 @@ func addAgents(ctx context.Context, bin, config, data string, agents, parallel i
 	return firstErr
 }
 
-// server is a running `hotline serve`.
-type server struct {
-	cmd      *exec.Cmd
-	SIPAddr  string
-	HTTPAddr string
-	logPath  string
-
-	done      chan struct{} // closed once the process has exited
-	waitErr   error
-	closeOnce sync.Once
-}
-
-// startTimeout bounds how long serve may take to print its addresses and be ready.
-const startTimeout = 30 * time.Second
-
-// stopTimeout is how long serve gets after SIGTERM before it is killed.
-const stopTimeout = 20 * time.Second
-
-// bannerRE reads serve's first line: where SIP and HTTP listen.
-var bannerRE = regexp.MustCompile(`SIP on (\S+) .*HTTP on http://(\S+)`)
-
-// startServer runs `hotline serve` with the config, RTP ports and data
-// folder given; it logs to logPath and returns once /readyz answers 200.
-func startServer(ctx context.Context, bin, config, data, rtpPorts, logPath string, log *slog.Logger) (*server, error) {
-	logf, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, "serve", "--config", config, "--data", data, "--rtp-ports", rtpPorts,
-		"--sip", "127.0.0.1:0", "--http", "127.0.0.1:0")
-	cmd.Dir = filepath.Dir(config)
-	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the benchmark
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		logf.Close()
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("start hotline: %w", err)
-	}
-	s := &server{cmd: cmd, logPath: logPath, done: make(chan struct{})}
-	banner := make(chan []string, 1)
-	go func() { // owned by s: ends when the process exits; Close waits for done
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := bannerRE.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case banner <- m:
-				default:
-				}
-			}
-		}
-		_, _ = io.Copy(io.Discard, stdout)
-		s.waitErr = cmd.Wait()
-		logf.Close()
-		close(s.done)
-	}()
-	fail := func(err error) (*server, error) {
-		s.Close()
-		return nil, fmt.Errorf("%w\nhotline log (tail):\n%s", err, s.LogTail(3000))
-	}
-	deadline := time.NewTimer(startTimeout)
-	defer deadline.Stop()
-	select {
-	case m := <-banner:
-		s.SIPAddr, s.HTTPAddr = m[1], m[2]
-	case <-s.done:
-		return fail(fmt.Errorf("hotline exited at start: %v", s.waitErr))
-	case <-deadline.C:
-		return fail(fmt.Errorf("hotline printed no addresses within %v", startTimeout))
-	case <-ctx.Done():
-		return fail(context.Cause(ctx))
-	}
-	for {
-		if status, err := httpGet(ctx, "http://"+s.HTTPAddr+"/readyz"); err == nil && status == http.StatusOK {
-			break
-		}
-		select {
-		case <-s.done:
-			return fail(fmt.Errorf("hotline exited before ready: %v", s.waitErr))
-		case <-deadline.C:
-			return fail(fmt.Errorf("hotline not ready within %v", startTimeout))
-		case <-ctx.Done():
-			return fail(context.Cause(ctx))
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	log.Info("hotline ready", "pid", s.PID(), "sip", s.SIPAddr, "http", s.HTTPAddr)
-	return s, nil
-}
-
-// httpGet returns the status of a GET.
-func httpGet(ctx context.Context, url string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	resp.Body.Close()
-	return resp.StatusCode, nil
-}
-
-// scrapeMetrics returns the hotline's /metrics text.
-func (s *server) scrapeMetrics(ctx context.Context) ([]byte, error) {
+// scrapeMetrics returns the /metrics text of the hotline serving HTTP on httpAddr.
+func scrapeMetrics(ctx context.Context, httpAddr string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.HTTPAddr+"/metrics", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+httpAddr+"/metrics", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -270,26 +158,11 @@ func (s *server) scrapeMetrics(ctx context.Context) ([]byte, error) {
 	return io.ReadAll(resp.Body)
 }
 
-// PID is the hotline's process id.
-func (s *server) PID() int { return s.cmd.Process.Pid }
-
-// LogTail returns up to n bytes from the end of the hotline's log.
-func (s *server) LogTail(n int) string {
-	b, err := os.ReadFile(s.logPath)
-	if err != nil {
-		return ""
-	}
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return string(b)
-}
-
-// Problems returns how many warning and error lines the hotline logged and
-// the first few of them that are not pion's (ICE and DTLS chatter at
+// problems returns how many warning and error lines the hotline logged to
+// the log at path and the first few of them that are not pion's (ICE and DTLS chatter at
 // connection set-up and teardown).
-func (s *server) Problems(keep int) (int, []string) {
-	b, err := os.ReadFile(s.logPath)
+func problems(path string, keep int) (int, []string) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, nil
 	}
@@ -305,26 +178,4 @@ func (s *server) Problems(keep int) (int, []string) {
 		}
 	}
 	return count, first
-}
-
-// Close stops the hotline with SIGTERM, kills it after stopTimeout, and
-// waits for it. It is idempotent and reports a kill.
-func (s *server) Close() error {
-	var err error
-	s.closeOnce.Do(func() {
-		select {
-		case <-s.done:
-			return
-		default:
-		}
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-s.done:
-		case <-time.After(stopTimeout):
-			_ = s.cmd.Process.Kill()
-			<-s.done
-			err = errors.New("hotline did not stop within its drain time; killed")
-		}
-	})
-	return err
 }

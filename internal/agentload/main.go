@@ -36,7 +36,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -44,6 +43,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hotline/hotline/internal/loadkit"
 	"github.com/hotline/hotline/internal/sipptest"
 )
 
@@ -138,40 +138,22 @@ func cli(args []string, stdout, stderr io.Writer, log *slog.Logger) int {
 // password is every benchmark agent's password (a throwaway store).
 const password = "agentload-benchmark"
 
+// stopTimeout is how long serve gets after SIGTERM before it is killed.
+const stopTimeout = 20 * time.Second
+
 // digitsTime is how long a caller takes from answer into the queue: the
 // scenario's 1 s pause and 2.5 s of digits.
 const digitsTime = 3500 * time.Millisecond
 
 // run does the whole benchmark and returns what it measured.
 func run(ctx context.Context, o options, log *slog.Logger) (*report, error) {
-	rep := &report{Opts: o, Machine: machine()}
-	root, err := moduleRoot()
+	rep := &report{Opts: o, Machine: loadkit.DescribeMachine()}
+	ws, err := loadkit.NewWorkspace(ctx, o.Go, "hotline-agentload-", o.Logs, o.Hotline, log)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "hotline-agentload-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	logDir := dir
-	if o.Logs != "" {
-		if err := os.MkdirAll(o.Logs, 0o755); err != nil {
-			return nil, err
-		}
-		logDir = o.Logs
-	}
-
-	bin := o.Hotline
-	if bin == "" {
-		log.Info("building the hotline", "module", root)
-		bin = filepath.Join(dir, "hotline")
-		cmd := exec.CommandContext(ctx, o.Go, "build", "-o", bin, "./cmd/hotline")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("go build ./cmd/hotline: %w\n%s", err, out)
-		}
-	}
+	defer ws.Remove()
+	root, dir, logDir, bin := ws.Root, ws.Dir, ws.LogDir, ws.Bin
 	muxPort, err := freeUDPPort()
 	if err != nil {
 		return nil, err
@@ -188,12 +170,19 @@ func run(ctx context.Context, o options, log *slog.Logger) (*report, error) {
 	}
 	rep.SetupAgents = time.Since(start)
 
-	srv, err := startServer(ctx, bin, config, data, o.RTPPorts, filepath.Join(logDir, "hotline.log"), log)
+	srv, err := loadkit.StartServer(ctx, loadkit.ServerConfig{
+		Bin:         bin,
+		Dir:         filepath.Dir(config),
+		Args:        []string{"--config", config, "--data", data, "--rtp-ports", o.RTPPorts},
+		LogPath:     filepath.Join(logDir, "hotline.log"),
+		StopTimeout: stopTimeout,
+		Log:         log,
+	})
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Close()
-	_, sipPort, err := splitPort(srv.SIPAddr)
+	_, sipPort, err := splitPort(srv.SIPAddr())
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +201,7 @@ func run(ctx context.Context, o options, log *slog.Logger) (*report, error) {
 	log.Info("signing agents in", "n", o.Calls)
 	agentCtx, stopAgents := context.WithCancel(ctx)
 	defer stopAgents()
-	agents, err := signIn(agentCtx, srv.HTTPAddr, o.Calls, 8, password, log)
+	agents, err := signIn(agentCtx, srv.HTTPAddr(), o.Calls, 8, password, log)
 	if err != nil {
 		return nil, fmt.Errorf("sign-in: %w\nhotline log (tail):\n%s", err, srv.LogTail(2000))
 	}
@@ -227,7 +216,7 @@ func run(ctx context.Context, o options, log *slog.Logger) (*report, error) {
 	expected := time.Duration(float64(o.Calls)/o.Rate*float64(time.Second)) + digitsTime + o.Hold
 	rep.SIPp, err = sipptest.Run(ctx, sipptest.Options{
 		Scenario:    filepath.Join(root, "internal", "sipptest", "testdata", "load_caller.xml"),
-		Target:      srv.SIPAddr,
+		Target:      srv.SIPAddr(),
 		Service:     "support",
 		Calls:       o.Calls,
 		Rate:        o.Rate,
@@ -250,12 +239,12 @@ func run(ctx context.Context, o options, log *slog.Logger) (*report, error) {
 	captured = true
 	rep.Capture = capt.Stop()
 
-	metrics, err := srv.scrapeMetrics(ctx)
+	metrics, err := scrapeMetrics(ctx, srv.HTTPAddr())
 	if err != nil {
 		return rep, err
 	}
 	rep.analyze(metrics, agents)
-	rep.Warnings, rep.FirstWarnings = srv.Problems(5)
+	rep.Warnings, rep.FirstWarnings = problems(srv.LogPath(), 5)
 	stopAgents()
 	agents.Close()
 	if err := srv.Close(); err != nil {
@@ -296,22 +285,4 @@ func splitPort(addr string) (string, int, error) {
 		return "", 0, fmt.Errorf("address %q: %w", addr, err)
 	}
 	return addr[:i], p, nil
-}
-
-// moduleRoot finds the go.mod above the current directory.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the current directory: run from the repository")
-		}
-		dir = parent
-	}
 }

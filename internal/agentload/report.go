@@ -1,15 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
-	"os"
-	"runtime"
 	"strings"
 	"time"
 
+	"github.com/hotline/hotline/internal/loadkit"
 	"github.com/hotline/hotline/internal/sipptest"
 )
 
@@ -21,37 +19,6 @@ const goalDeviation = 2 * time.Millisecond
 
 // goalTogether is how long all calls must be bridged at the same time.
 const goalTogether = 20 * time.Second
-
-// machineInfo describes the host.
-type machineInfo struct {
-	CPUs   int
-	Model  string
-	Kernel string
-	Load   string // 1, 5, 15 minute load averages at the start
-}
-
-// machine describes this host.
-func machine() machineInfo {
-	m := machineInfo{CPUs: runtime.NumCPU(), Model: "unknown", Kernel: "unknown"}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		sc := bufio.NewScanner(bytes.NewReader(b))
-		for sc.Scan() {
-			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-				m.Model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		m.Kernel = strings.TrimSpace(string(b))
-	}
-	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
-		if f := strings.Fields(string(b)); len(f) >= 3 {
-			m.Load = strings.Join(f[:3], " ")
-		}
-	}
-	return m
-}
 
 // latency is a median and p99 over n calls.
 type latency struct {
@@ -81,7 +48,7 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float
 // report is everything the benchmark prints.
 type report struct {
 	Opts    options
-	Machine machineInfo
+	Machine loadkit.Machine
 
 	SetupAgents, SetupSignIn time.Duration
 	SIPp                     sipptest.Result

@@ -27,11 +27,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/hotline/hotline/internal/loadkit"
 	"github.com/hotline/hotline/internal/sipptest"
 )
 
@@ -138,7 +138,7 @@ type sideResult struct {
 // report is everything the benchmark prints.
 type report struct {
 	Opts    options
-	Machine machineInfo
+	Machine loadkit.Machine
 	Target  int // calls meant to be up at once
 
 	Hotline  sideResult
@@ -159,34 +159,16 @@ type report struct {
 
 // run builds and starts the hotline, loads it, then loads SIPp's UAS.
 func run(ctx context.Context, o options, log *slog.Logger) (*report, error) {
-	rep := &report{Opts: o, Machine: machine(), Target: min(o.Calls, o.Concurrency)}
-	root, err := moduleRoot(ctx, o.Go)
+	rep := &report{Opts: o, Machine: loadkit.DescribeMachine(), Target: min(o.Calls, o.Concurrency)}
+	ws, err := loadkit.NewWorkspace(ctx, o.Go, "hotline-loadrun-", o.Logs, o.Hotline, log)
 	if err != nil {
 		return nil, err
 	}
+	defer ws.Remove()
+	root, dir, logDir, bin := ws.Root, ws.Dir, ws.LogDir, ws.Bin
 	scenario := o.Scenario
 	if !filepath.IsAbs(scenario) {
 		scenario = filepath.Join(root, scenario)
-	}
-	dir, err := os.MkdirTemp("", "hotline-loadrun-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-
-	logDir := dir
-	if o.Logs != "" {
-		if err := os.MkdirAll(o.Logs, 0o755); err != nil {
-			return nil, err
-		}
-		logDir = o.Logs
-	}
-	bin := o.Hotline
-	if bin == "" {
-		log.Info("building the hotline", "module", root)
-		if bin, err = buildHotline(ctx, o.Go, root, dir); err != nil {
-			return nil, err
-		}
 	}
 	if err := runHotline(ctx, o, rep, bin, dir, logDir, scenario, log); err != nil {
 		return rep, err
@@ -209,19 +191,19 @@ func runHotline(ctx context.Context, o options, rep *report, bin, dir, logDir, s
 
 	log.Info("load: SIPp callers → hotline", "calls", o.Calls, "concurrency", o.Concurrency,
 		"rate", o.Rate, "hold", o.Hold)
-	side, err := measure(ctx, o, scenario, h.sipAddr, probe{
+	side, err := measure(ctx, o, scenario, h.SIPAddr(), probe{
 		PID:  h.PID(),
-		Live: activeCalls(client, h.httpAddr),
+		Live: activeCalls(client, h.HTTPAddr()),
 		UAC:  func() int { return findChild(os.Getpid(), "sipp") },
 	})
 	rep.Hotline = side
-	rep.HotlineProblems, rep.HotlineProblemN = h.Problems(3000)
+	rep.HotlineProblems, rep.HotlineProblemN = problems(h.LogPath(), 3000)
 	keepLog(logDir, "sipp-errors-hotline.log", side.SIPp.ErrorLog, log)
 	if err != nil {
 		return fmt.Errorf("hotline run: %w\nhotline log (tail):\n%s", err, h.LogTail(3000))
 	}
-	waitIdle(ctx, client, h.httpAddr, 10*time.Second)
-	ms, err := scrape(ctx, client, h.httpAddr)
+	waitIdle(ctx, client, h.HTTPAddr(), 10*time.Second)
+	ms, err := scrape(ctx, client, h.HTTPAddr())
 	if err != nil {
 		return err
 	}
@@ -274,7 +256,7 @@ const callSetup = 4 * time.Second
 // measure runs the SIPp callers against target while sampling p, and
 // summarises the readings.
 func measure(ctx context.Context, o options, scenario, target string, p probe) (sideResult, error) {
-	load := loadAverage()
+	load := loadkit.LoadAverage()
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	defer stopSampling()
 	samples := make(chan []sample, 1)
@@ -307,31 +289,4 @@ func keepLog(dir, name, text string, log *slog.Logger) {
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 		log.Warn("could not keep a log", "file", name, "err", err)
 	}
-}
-
-// loadAverage returns the host's 1, 5 and 15 minute load averages, "" if
-// unreadable. Other work on the host skews every figure.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return ""
-	}
-	return strings.Join(f[:3], " ")
-}
-
-// machine describes this host.
-func machine() machineInfo {
-	m := machineInfo{CPUs: runtime.NumCPU(), Model: "unknown", Kernel: "unknown"}
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		m.Model = cpuModel(f)
-		f.Close()
-	}
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		m.Kernel = strings.TrimSpace(string(b))
-	}
-	return m
 }

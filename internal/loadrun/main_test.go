@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hotline/hotline/internal/loadkit"
 	"github.com/hotline/hotline/internal/sipptest"
 )
 
@@ -43,7 +44,7 @@ func TestReportTableAndFailures(t *testing.T) {
 		BaseRSS: 20 * 1024, SteadyRSS: 60 * 1024, PeakRSS: 70 * 1024}
 	rep := &report{
 		Opts:    options{Calls: 1000, Concurrency: 1000, Rate: 100, Hold: 27 * time.Second, Args: []string{"-calls", "1000"}},
-		Machine: machineInfo{CPUs: 2, Model: "AMD EPYC", Kernel: "6.1"}, Target: 1000,
+		Machine: loadkit.Machine{CPUs: 2, Model: "AMD EPYC", Kernel: "6.1"}, Target: 1000,
 		Hotline: sideResult{Usage: u, SIPp: sipptest.Result{Calls: 1000,
 			Stats: sipptest.Stats{Successful: 990, Failed: 10}, ExitCode: 1, ErrorLog: "timeout on call 7"}},
 		Baseline: &sideResult{Usage: usage{MeanCPU: 0.15, SteadyCPU: 0.16, SteadySeconds: 20, SteadyLive: 1000},
@@ -85,8 +86,7 @@ func TestHotlineProblemsPicksWarningsAndErrors(t *testing.T) {
 		"time=3 level=ERROR msg=\"store write failed\"\n" +
 		"time=4 level=WARN msg=\"media timeout\" call_id=b\n"
 	require.NoError(t, os.WriteFile(path, []byte(log), 0o644))
-	h := &hotline{logPath: path}
-	text, n := h.Problems(100)
+	text, n := problems(path, 100)
 	require.Equal(t, 3, n)
 	require.Equal(t, "time=2 level=WARN msg=\"media timeout\" call_id=a\ntime=3 level=ERROR msg=\"store write failed\"\n", text)
 }

@@ -140,22 +140,3 @@ next:
 	}
 	return 0
 }
-
-// machineInfo describes the host: CPU count and model, kernel.
-type machineInfo struct {
-	CPUs   int
-	Model  string
-	Kernel string
-}
-
-// cpuModel returns the first "model name" of /proc/cpuinfo.
-func cpuModel(r io.Reader) string {
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		name, val, ok := strings.Cut(sc.Text(), ":")
-		if ok && strings.TrimSpace(name) == "model name" {
-			return strings.TrimSpace(val)
-		}
-	}
-	return "unknown"
-}

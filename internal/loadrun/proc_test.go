@@ -49,12 +49,6 @@ func TestParseProcStatus(t *testing.T) {
 	require.ErrorContains(t, err, "VmRSS")
 }
 
-func TestCPUModel(t *testing.T) {
-	info := "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\nprocessor\t: 1\nmodel name\t: AMD EPYC 7B13\n"
-	require.Equal(t, "AMD EPYC 7B13", cpuModel(strings.NewReader(info)))
-	require.Equal(t, "unknown", cpuModel(strings.NewReader("")))
-}
-
 // readings builds one reading per second, with the CPU ticks, live calls
 // and resident memory given for each.
 func readings(ticks []uint64, live []int, rss []uint64) []sample {
