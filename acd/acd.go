@@ -79,9 +79,10 @@
 // A queue is empty when none of its members is signed in (not ready counts as
 // signed in). Without JoinWhenEmpty a call arriving at an empty queue
 // overflows at once ("queue empty"); with LeaveWhenEmpty waiting calls
-// overflow when the last member signs out. MaxLen counts calls waiting or
-// ringing; MaxWait counts from joining the queue (a call ringing at that
-// moment finishes ringing first). Overflow targets are "queue:NAME" (followed
+// overflow when the last member signs out. MaxLen counts calls waiting
+// (reserved ones too) or ringing; MaxWait counts from joining the queue, or
+// from the last transfer to an agent (a call ringing at that moment finishes
+// ringing first). Overflow targets are "queue:NAME" (followed
 // inside the ACD), "node:FLOW:NODE" and "hangup" (the default; the
 // switchboard plays goodbye and hangs up).
 //
@@ -96,9 +97,36 @@
 //
 // # Transfers
 //
-// CallTransferred moves a connected call to another queue (blind transfer):
-// the agent goes on as after CallEnded and the call joins the new queue at
-// the back of its priority, keeping its priority, skills and language.
+// CallTransferred hands a connected call on without a consultation (blind
+// transfer), to another queue or to a named agent. Accepted, it is answered
+// with a Transferred decision, and the transferring agent goes on as after
+// CallEnded (wrap-up, then ready). Refused, it is answered with Rejected and
+// nothing changes: the call stays connected to the same agent.
+//
+// To a queue (Queue): the call joins that queue at the back of its priority,
+// keeping its priority, skills and language. An unknown queue is refused.
+//
+// To an agent (Agent): the target must be known to the ACD, signed in, with
+// their browser attached, not signing out, and not the agent on the call.
+// The call stays in its queue (its statistics, MaxLen and overflow) but is
+// reserved for the target: it is offered to them alone, and before any call
+// of their queues, as soon as they are ready — at once if they are, after
+// their current offer, call and wrap-up otherwise. Meanwhile no other agent
+// is offered it. The reservation lapses, and the call goes back to normal
+// routing in its queue (TransferLapsed), when the target
+//   - has not become ready for it within the queue's TransferWait (an offer
+//     ringing at that moment rings to its end first),
+//   - lets the offer ring out (the target becomes not ready "missed call",
+//     as for any offer), rejects it, or goes not ready while it rings,
+//   - disconnects or signs out (at once, even during a call).
+//
+// Back in routing, the call keeps its priority, skills and language and its
+// place in line from when it joined the queue: having waited already, it is
+// ahead of every call of its priority that joined after it. Widening goes
+// on from that join time; MaxWait counts from the transfer. A reserved call
+// whose queue, with LeaveWhenEmpty, has no member signed in when it lapses
+// overflows ("queue empty"). So a transferred call is never held longer than
+// TransferWait plus one ring timeout for an agent who does not take it.
 //
 // # Cost
 //
@@ -106,7 +134,9 @@
 // agent becoming ready looks only at the heap heads of its queues, and a new
 // call looks only at its queue's members: routing never scans the waiting
 // calls and allocates nothing (see BenchmarkRouteAgentReady and
-// TestRoutingDoesNotAllocate). Announcements count the calls ahead, in
+// TestRoutingDoesNotAllocate). Calls transferred to an agent wait in that
+// agent's own FIFO, not in the heaps; routing the agent looks at its head
+// first. Announcements count the calls ahead, in
 // proportion to the queue's length; snapshots copy everything.
 package acd
 
@@ -115,6 +145,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -131,10 +162,12 @@ type Options struct {
 
 // ACD is the automatic call distributor. Create it with New, run it with Run.
 type ACD struct {
-	now func() time.Time
-	log *slog.Logger
-	m   *machine
-	out chan Decision
+	now    func() time.Time
+	log    *slog.Logger
+	m      *machine
+	out    chan Decision
+	queues []string // configured queue names, in order; immutable
+	agents []string // configured members, sorted; immutable
 
 	mu      sync.Mutex // guards inbox, started, stopped
 	inbox   []request
@@ -163,6 +196,9 @@ func New(cfg Config, o Options) (*ACD, error) {
 		if q.RingTimeout == 0 {
 			q.RingTimeout = DefaultRingTimeout
 		}
+		if q.TransferWait == 0 {
+			q.TransferWait = DefaultTransferWait
+		}
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -172,8 +208,17 @@ func New(cfg Config, o Options) (*ACD, error) {
 	}
 	m := newMachine(cfg, o.Seed)
 	m.now = o.Now()
+	var queues, agents []string
+	for _, q := range cfg.Queues {
+		queues = append(queues, q.Name)
+		for _, mb := range q.Members {
+			agents = append(agents, mb.Agent)
+		}
+	}
+	slices.Sort(agents)
 	return &ACD{
 		now: o.Now, log: o.Logger, m: m,
+		queues: queues, agents: slices.Compact(agents),
 		out:  make(chan Decision),
 		wake: make(chan struct{}, 1),
 		done: make(chan struct{}),
@@ -200,6 +245,14 @@ func (a *ACD) enqueue(r request) error {
 	}
 	return nil
 }
+
+// Queues returns the names of the configured queues, in configuration order
+// (the targets of a transfer to a queue).
+func (a *ACD) Queues() []string { return slices.Clone(a.queues) }
+
+// Agents returns the ids of the agents that are members of a queue, sorted
+// (the usual targets of a transfer to an agent).
+func (a *ACD) Agents() []string { return slices.Clone(a.agents) }
 
 // Decisions is the ordered stream of decisions. It is closed when Run returns.
 func (a *ACD) Decisions() <-chan Decision { return a.out }

@@ -551,6 +551,7 @@ func TestTransfer(t *testing.T) {
 		h.in(queued("c1", "front", 3), Input{Kind: OfferAccepted, Call: "c1", Agent: "a"})
 		got := h.in(Input{Kind: CallTransferred, Call: "c1", Queue: "tech"})
 		require.Equal(t, []brief{
+			{Kind: Transferred, Call: "c1", Agent: "a", Target: "queue:tech"},
 			{Kind: AgentStateChanged, Agent: "a", State: StateReady},
 			{Kind: Offer, Call: "c1", Agent: "b", DeadlineAfter: DefaultRingTimeout},
 			{Kind: AgentStateChanged, Call: "c1", Agent: "b", State: StateOffered},

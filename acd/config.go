@@ -26,9 +26,10 @@ const (
 
 // Defaults applied by New to zero fields.
 const (
-	DefaultRingTimeout = 15 * time.Second // offer (ring) timeout when a queue sets none
-	DefaultHandleTime  = 3 * time.Minute  // AHT assumed before a queue has handled a call
-	MaxEWT             = 2 * time.Hour    // estimated waits are capped here
+	DefaultRingTimeout  = 15 * time.Second // offer (ring) timeout when a queue sets none
+	DefaultTransferWait = 30 * time.Second // transfer wait when a queue sets none
+	DefaultHandleTime   = 3 * time.Minute  // AHT assumed before a queue has handled a call
+	MaxEWT              = 2 * time.Hour    // estimated waits are capped here
 )
 
 // Agent-state reasons set by the ACD itself.
@@ -68,6 +69,11 @@ type QueueConfig struct {
 	WrapUp         time.Duration `yaml:"wrap_up" json:"wrap_up,omitempty"`               // after-call work; 0 = ready at once
 	AnnounceEvery  time.Duration `yaml:"announce_every" json:"announce_every,omitempty"` // position/EWT announcements; 0 = off
 	HoldMusic      string        `yaml:"hold_music" json:"hold_music,omitempty"`         // played by the switchboard; the ACD only carries it
+	// TransferWait bounds how long a call of this queue that an agent
+	// transferred to another agent is kept for that agent alone: if the
+	// target has not become ready for it by then, it goes back to the queue.
+	// 0 = DefaultTransferWait.
+	TransferWait time.Duration `yaml:"transfer_wait" json:"transfer_wait,omitempty"`
 }
 
 // Member is an agent in a queue with that queue's skill levels.
@@ -201,6 +207,7 @@ func validateQueue(p string, q QueueConfig, bad func(path, format string, args .
 	}
 	nonNeg("max_wait", q.MaxWait)
 	nonNeg("ring_timeout", q.RingTimeout)
+	nonNeg("transfer_wait", q.TransferWait)
 	nonNeg("wrap_up", q.WrapUp)
 	nonNeg("announce_every", q.AnnounceEvery)
 	if q.AnnounceEvery > 0 && q.AnnounceEvery < time.Second {

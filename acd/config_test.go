@@ -31,6 +31,7 @@ func TestValidate(t *testing.T) {
 			c.Queues[0].Widen = append(c.Queues[0].Widen, Widening{After: 10 * time.Second})
 		}, "queues[0].widen[1].after: must be positive and later than the previous stage"},
 		{"negative wait", func(c *Config) { c.Queues[0].MaxWait = -time.Second }, "queues[0].max_wait: must not be negative"},
+		{"negative transfer wait", func(c *Config) { c.Queues[2].TransferWait = -time.Second }, "queues[2].transfer_wait: must not be negative"},
 		{"negative len", func(c *Config) { c.Queues[0].MaxLen = -1 }, "queues[0].max_len: must not be negative"},
 		{"announce too often", func(c *Config) { c.Queues[0].AnnounceEvery = time.Millisecond }, "queues[0].announce_every: must be at least 1s"},
 		{"bad target", func(c *Config) { c.Queues[1].Overflow = "voicemail" }, `queues[1].overflow: "voicemail" is not queue:NAME, node:FLOW:NODE or hangup`},

@@ -12,7 +12,7 @@ const (
 	CallEnded       InputKind = "call_ended"       // Call: a connected call ended (either side); same as CallerHungUp before answer
 	CallHeld        InputKind = "call_held"        // Call: the agent put the caller on hold
 	CallResumed     InputKind = "call_resumed"     // Call: the agent took the caller off hold
-	CallTransferred InputKind = "call_transferred" // Call, Queue: blind transfer of a connected call to another queue
+	CallTransferred InputKind = "call_transferred" // Call, and Queue or Agent (exactly one): blind transfer of a connected call
 	AgentSignedIn   InputKind = "agent_signed_in"  // Agent: signed in (lands in not ready) or re-attached after a reload
 	AgentReady      InputKind = "agent_ready"      // Agent
 	AgentNotReady   InputKind = "agent_not_ready"  // Agent, Reason
@@ -31,7 +31,7 @@ const (
 type Input struct {
 	Kind     InputKind `json:"kind"`
 	Call     string    `json:"call,omitempty"`
-	Agent    string    `json:"agent,omitempty"`
+	Agent    string    `json:"agent,omitempty"` // for CallTransferred: the agent the call goes to
 	Queue    string    `json:"queue,omitempty"`
 	Priority int       `json:"priority,omitempty"` // higher goes first
 	Skills   []string  `json:"skills,omitempty"`
@@ -63,6 +63,14 @@ const (
 	AgentStateChanged DecisionKind = "agent_state"
 	// Rejected: the input (Input, Call, Agent) was refused (Reason); nothing changed.
 	Rejected DecisionKind = "rejected"
+	// Transferred: a CallTransferred was accepted. Call left Agent (who goes
+	// on as after CallEnded) for Target, "queue:NAME" or "agent:ID"; Queue is
+	// the queue the call is in now (for an agent target, the one it was in).
+	Transferred DecisionKind = "transferred"
+	// TransferLapsed: Call, transferred to Agent, was not taken by them
+	// (Reason: "transfer wait", "ring timeout", "rejected", "agent
+	// disconnected", ...); it waits in Queue for any agent again.
+	TransferLapsed DecisionKind = "transfer_lapsed"
 )
 
 // Decision is one output of the ACD, a plain value. Seq numbers decisions
@@ -108,9 +116,10 @@ type Snapshot struct {
 // QueueSnapshot is one queue's live figures.
 type QueueSnapshot struct {
 	Name        string         `json:"name"`
-	Waiting     int            `json:"waiting"` // not yet offered
-	Ringing     int            `json:"ringing"` // offered, not yet answered
-	Talking     int            `json:"talking"` // connected to an agent
+	Waiting     int            `json:"waiting"`  // not yet offered, including Reserved
+	Reserved    int            `json:"reserved"` // of Waiting: transferred to an agent who has not taken them yet
+	Ringing     int            `json:"ringing"`  // offered, not yet answered
+	Talking     int            `json:"talking"`  // connected to an agent
 	LongestWait time.Duration  `json:"longest_wait"`
 	Staffed     int            `json:"staffed"` // members ready, ringing, talking or in wrap-up
 	SignedIn    int            `json:"signed_in"`
@@ -119,14 +128,14 @@ type QueueSnapshot struct {
 }
 
 // CallSnapshot is one call in a queue: waiting calls first, by position,
-// then ringing, then connected calls.
+// then ringing, then connected, then reserved calls.
 type CallSnapshot struct {
 	Call     string        `json:"call"`
-	State    string        `json:"state"`              // waiting, ringing, connected
+	State    string        `json:"state"`              // waiting, ringing, connected, reserved (transferred to an agent, not yet offered)
 	Position int           `json:"position,omitempty"` // 1-based, waiting calls only
 	Priority int           `json:"priority,omitempty"`
-	Waited   time.Duration `json:"waited"` // since it joined the queue
-	Agents   []string      `json:"agents,omitempty"`
+	Waited   time.Duration `json:"waited"`           // since it joined the queue
+	Agents   []string      `json:"agents,omitempty"` // ringing or connected agents; a reserved call's target
 	Language string        `json:"language,omitempty"`
 	Skills   []string      `json:"skills,omitempty"`
 }

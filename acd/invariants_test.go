@@ -81,6 +81,20 @@ func (s *sim) check(after Input) {
 				fail("agent %s is %s but holds call %s", id, a.state, a.call.id)
 			}
 		}
+		for i, c := range a.reserved {
+			switch {
+			case m.calls[c.id] != c || c.state != callReserved || c.target != a:
+				fail("agent %s holds call %s in its transfer FIFO, but the call is not reserved for it", id, c.id)
+			case slices.Index(a.reserved, c) != i:
+				fail("call %s is twice in the transfer FIFO of %s", c.id, id)
+			case a.state == StateReady:
+				fail("agent %s is ready while call %s is reserved for it", id, c.id)
+			case a.state == StateSignedOut || !a.connected || a.pendingSignOut:
+				fail("call %s is reserved for agent %s, who is %s (connected %v, signing out %v)", c.id, id, a.state, a.connected, a.pendingSignOut)
+			case i > 0 && c.reserveEnd.Before(a.reserved[i-1].reserveEnd) && c.q == a.reserved[i-1].q:
+				fail("the transfer FIFO of %s is out of order", id)
+			}
+		}
 		if a.state == StateReady {
 			for _, mb := range a.members {
 				for _, b := range mb.q.buckets {
@@ -94,7 +108,7 @@ func (s *sim) check(after Input) {
 		}
 	}
 	for _, q := range m.queues {
-		var waiting, ringing, talking int
+		var waiting, reserved, ringing, talking int
 		for _, b := range q.buckets {
 			if len(b.calls) == 0 || q.byKey[b.key] != b {
 				fail("queue %s has an empty or unindexed bucket", q.cfg.Name)
@@ -113,18 +127,38 @@ func (s *sim) check(after Input) {
 			if c.q != q {
 				continue
 			}
+			if c.target != nil && c.state != callReserved && c.state != callOffered {
+				fail("%d call %s is still reserved for %s", c.state, c.id, c.target.id)
+			}
 			switch c.state {
 			case callWaiting:
 				if c.b == nil {
 					fail("waiting call %s is in no bucket", c.id)
 				}
-				if mw := q.cfg.MaxWait; mw > 0 && !s.now.Before(c.joined.Add(mw)) {
+				if mw := q.cfg.MaxWait; mw > 0 && !s.now.Before(c.waitFrom.Add(mw)) {
 					fail("call %s waited past max wait in %s", c.id, q.cfg.Name)
+				}
+			case callReserved:
+				// A reserved call is offered to nobody, is in no bucket, and
+				// has a pending end no later than one transfer wait away.
+				reserved++
+				switch {
+				case c.target == nil || !slices.Contains(c.target.reserved, c):
+					fail("reserved call %s is in no agent's transfer FIFO", c.id)
+				case c.b != nil || len(c.offers) > 0:
+					fail("reserved call %s is in a bucket or rings", c.id)
+				case !c.reserveEnd.After(s.now) || c.reserveEnd.After(s.now.Add(q.cfg.TransferWait)):
+					fail("reserved call %s lapses at %s, now is %s", c.id, c.reserveEnd, s.now)
+				case !c.timerLive || c.timerAt.After(c.reserveEnd):
+					fail("reserved call %s has no timer for the end of its transfer wait", c.id)
 				}
 			case callOffered:
 				ringing++
 				if len(c.offers) == 0 || (q.cfg.Strategy != RingAll && len(c.offers) > 1) {
 					fail("call %s is offered to %d agents in %s queue %s", c.id, len(c.offers), q.cfg.Strategy, q.cfg.Name)
+				}
+				if c.target != nil && (len(c.offers) != 1 || c.offers[0] != c.target) {
+					fail("call %s, transferred to %s, rings for someone else", c.id, c.target.id)
 				}
 				for _, a := range c.offers {
 					if a.offer != c || a.state != StateOffered {
@@ -140,8 +174,9 @@ func (s *sim) check(after Input) {
 				fail("call %s in the ACD has no state", c.id)
 			}
 		}
-		if waiting != q.waiting || ringing != q.ringing || talking != q.talking {
-			fail("queue %s counts %d/%d/%d, found %d/%d/%d", q.cfg.Name, q.waiting, q.ringing, q.talking, waiting, ringing, talking)
+		if waiting != q.waiting || reserved != q.reserved || ringing != q.ringing || talking != q.talking {
+			fail("queue %s counts %d/%d/%d/%d, found %d/%d/%d/%d", q.cfg.Name,
+				q.waiting, q.reserved, q.ringing, q.talking, waiting, reserved, ringing, talking)
 		}
 	}
 }
@@ -171,7 +206,7 @@ func driveConfig() Config {
 		NotReadyReasons: []string{"break", "lunch"},
 		Queues: []QueueConfig{
 			{
-				Name: "support", Strategy: LongestIdle, RingTimeout: 10 * time.Second, WrapUp: 15 * time.Second,
+				Name: "support", Strategy: LongestIdle, RingTimeout: 10 * time.Second, WrapUp: 15 * time.Second, TransferWait: 20 * time.Second,
 				RequiredSkills: map[string]int{"tech": 2},
 				Widen:          []Widening{{After: 30 * time.Second, Skills: map[string]int{"tech": 1, "ru": 0}}},
 				MaxWait:        3 * time.Minute, Overflow: "queue:general", JoinWhenEmpty: true, AnnounceEvery: 20 * time.Second,
@@ -271,7 +306,18 @@ func drive(s *sim, ch chooser, steps int) {
 		case 12:
 			in = Input{Kind: []InputKind{CallHeld, CallResumed}[ch.pick(2)], Call: talking()}
 		case 13:
-			in = Input{Kind: CallTransferred, Call: talking(), Queue: driveQueues[ch.pick(len(driveQueues))]}
+			// A transfer to a queue, or to an agent (known or not, maybe the
+			// one on the call), now and then both at once.
+			in = Input{Kind: CallTransferred, Call: talking()}
+			switch ch.pick(8) {
+			case 0, 1, 2:
+				in.Queue = driveQueues[ch.pick(len(driveQueues))]
+			case 7:
+				in.Queue = driveQueues[ch.pick(len(driveQueues))]
+				fallthrough
+			default:
+				in.Agent = someAgent()
+			}
 		default:
 			s.wait(time.Duration(ch.pick(40)) * time.Second)
 			continue

@@ -37,6 +37,7 @@ const (
 	callWaiting callState = iota + 1
 	callOffered
 	callConnected
+	callReserved // transferred to an agent, not yet offered to them: in their FIFO, in no bucket
 )
 
 type call struct {
@@ -46,9 +47,16 @@ type call struct {
 	skills   []string // sorted, unique
 	skillIDs []int32  // parallel to skills
 	lang     string
-	joined   time.Time // joined the current queue
+	joined   time.Time // joined the current queue: its place in line, and widening
 	seq      uint64    // order of joining; ties on joined
 	state    callState
+	waitFrom time.Time // MaxWait counts from here: joining, or the last transfer to an agent
+
+	// A call transferred to an agent is reserved for them (target) until it
+	// is answered or the reservation lapses: at reserveEnd while it waits in
+	// their FIFO, or when an offer to them fails.
+	target     *agent
+	reserveEnd time.Time
 
 	b   *bucket // while waiting
 	idx int     // index in b.calls
@@ -83,7 +91,8 @@ type queue struct {
 	ovQueue  *queue          // set for queue:NAME targets
 	buckets  []*bucket
 	byKey    map[bucketKey]*bucket
-	waiting  int
+	waiting  int // in buckets
+	reserved int // reserved for an agent, not ringing
 	ringing  int
 	talking  int
 	rr       int
@@ -124,6 +133,11 @@ type agent struct {
 	pendingSignOut bool
 	pendingNR      bool
 	pendingReason  string
+
+	// reserved are the calls transferred to this agent, oldest first; each
+	// is callReserved. Routing the agent offers these before any queue call,
+	// so the list is empty whenever the agent is ready.
+	reserved []*call
 
 	timerGen uint64
 }
@@ -302,12 +316,12 @@ func (m *machine) join(c *call, q *queue, joined time.Time) {
 		m.overflow(c, "queue empty")
 		return
 	}
-	if q.cfg.MaxLen > 0 && q.waiting+q.ringing >= q.cfg.MaxLen {
+	if q.cfg.MaxLen > 0 && q.waiting+q.reserved+q.ringing >= q.cfg.MaxLen {
 		m.overflow(c, "queue full")
 		return
 	}
 	m.callSeq++
-	c.seq, c.joined, c.stage, c.announced = m.callSeq, joined, 0, false
+	c.seq, c.joined, c.waitFrom, c.stage, c.announced = m.callSeq, joined, joined, 0, false
 	c.nextAnn = joined
 	m.widen(c)
 	c.state = callWaiting
@@ -332,12 +346,15 @@ func (m *machine) detach(c *call) {
 	switch c.state {
 	case callWaiting:
 		m.pop(c)
+	case callReserved:
+		m.unreserve(c)
 	case callOffered:
 		c.q.ringing--
 	case callConnected:
 		c.q.talking--
 	}
 	c.state = 0
+	c.target = nil
 	c.timerGen++
 	c.timerLive = false
 	delete(m.calls, c.id)
@@ -362,10 +379,15 @@ func (m *machine) callInput(in Input, c *call) {
 		switch {
 		case c.state != callConnected:
 			m.reject(in, "call %q is not connected", c.id)
+		case in.Agent != "" && in.Queue != "":
+			m.reject(in, "transfer to a queue or to an agent, not both")
+		case in.Agent != "":
+			m.transferToAgent(in, c)
 		case q == nil:
 			m.reject(in, "no queue %q", in.Queue)
 		default:
 			a := c.agent
+			m.emit(Decision{Kind: Transferred, Call: c.id, Agent: a.id, Queue: q.cfg.Name, Target: "queue:" + q.cfg.Name})
 			m.detach(c)
 			c.agent = nil
 			m.endCall(a, c)
@@ -375,10 +397,89 @@ func (m *machine) callInput(in Input, c *call) {
 	}
 }
 
+// transferToAgent reserves a connected call for the agent in.Agent: it stays
+// in its queue, offered to that agent alone and before any queue call, until
+// they take it or the reservation lapses (see lapse).
+func (m *machine) transferToAgent(in Input, c *call) {
+	from, to := c.agent, m.agents[in.Agent]
+	switch {
+	case to == nil:
+		m.reject(in, "no agent %q", in.Agent)
+		return
+	case to == from:
+		m.reject(in, "agent %q is already on the call", in.Agent)
+		return
+	case to.state == StateSignedOut:
+		m.reject(in, "agent %q is not signed in", in.Agent)
+		return
+	case !to.connected:
+		m.reject(in, "agent %q is not connected", in.Agent)
+		return
+	case to.pendingSignOut:
+		m.reject(in, "agent %q is signing out", in.Agent)
+		return
+	}
+	q := c.q
+	m.emit(Decision{Kind: Transferred, Call: c.id, Agent: from.id, Queue: q.cfg.Name, Target: "agent:" + to.id})
+	q.talking--
+	q.reserved++
+	c.agent = nil
+	c.state = callReserved
+	c.target, c.reserveEnd, c.waitFrom = to, m.now.Add(q.cfg.TransferWait), m.now
+	to.reserved = append(to.reserved, c)
+	m.endCall(from, c)
+	m.callTimer(c) // arms the end of the transfer wait
+	m.routeAgent(to)
+}
+
+// unreserve takes a reserved call out of its target's FIFO.
+func (m *machine) unreserve(c *call) {
+	t := c.target
+	if i := slices.Index(t.reserved, c); i >= 0 {
+		t.reserved = slices.Delete(t.reserved, i, i+1)
+	}
+	c.q.reserved--
+}
+
+// lapse ends the reservation of c, reserved for its target or ringing for
+// them alone: the call goes back to normal routing in its queue, where its
+// join time (it has waited already) puts it ahead of the calls that joined
+// after it. MaxWait counts from the transfer.
+func (m *machine) lapse(c *call, reason string) {
+	q, t := c.q, c.target
+	switch c.state {
+	case callReserved:
+		m.unreserve(c)
+	case callOffered:
+		q.ringing--
+	}
+	c.target = nil
+	m.emit(Decision{Kind: TransferLapsed, Call: c.id, Agent: t.id, Queue: q.cfg.Name, Reason: reason})
+	c.state = callWaiting
+	m.widen(c)
+	m.push(c)
+	switch {
+	case q.cfg.MaxWait > 0 && !m.now.Before(c.waitFrom.Add(q.cfg.MaxWait)):
+		m.overflow(c, "max wait")
+	case q.cfg.LeaveWhenEmpty && q.signedIn() == 0:
+		m.overflow(c, "queue empty")
+	default:
+		m.routeCall(c)
+		m.callTimer(c)
+	}
+}
+
+// lapseAll ends every reservation for a (it signed out or its browser went away).
+func (m *machine) lapseAll(a *agent, reason string) {
+	for len(a.reserved) > 0 {
+		m.lapse(a.reserved[0], reason)
+	}
+}
+
 // callGone handles a call that ended, whatever its state.
 func (m *machine) callGone(c *call, reason string) {
 	switch c.state {
-	case callWaiting:
+	case callWaiting, callReserved:
 		m.detach(c)
 	case callOffered:
 		offers := slices.Clone(c.offers)
@@ -517,6 +618,7 @@ func (m *machine) agentInput(in Input) {
 		}
 		m.finishWork(a)
 	case AgentSignedOut:
+		m.lapseAll(a, "agent signed out")
 		switch a.state {
 		case StateOffered:
 			m.dropOffer(a, "agent signed out", StateSignedOut, "")
@@ -528,6 +630,7 @@ func (m *machine) agentInput(in Input) {
 		}
 	case AgentDisconnected:
 		a.connected = false
+		m.lapseAll(a, "agent disconnected")
 		switch a.state {
 		case StateOffered:
 			m.dropOffer(a, "agent disconnected", StateNotReady, ReasonDisconnected)
@@ -550,7 +653,7 @@ func (m *machine) dropOffer(a *agent, why string, st State, reason string) {
 	} else {
 		m.setState(a, st, reason, nil)
 	}
-	m.requeueIfUnoffered(c)
+	m.requeueIfUnoffered(c, why)
 }
 
 func (m *machine) offerAnswer(in Input) {
@@ -563,7 +666,7 @@ func (m *machine) offerAnswer(in Input) {
 	if in.Kind == OfferRejected {
 		m.withdraw(a, "rejected")
 		m.setState(a, StateNotReady, ReasonRejected, nil)
-		m.requeueIfUnoffered(c)
+		m.requeueIfUnoffered(c, "rejected")
 		return
 	}
 	var others []*agent // ring-all: everyone else who rang
@@ -575,7 +678,7 @@ func (m *machine) offerAnswer(in Input) {
 	a.timerGen++
 	c.q.ringing--
 	c.q.talking++
-	c.state, c.agent = callConnected, a
+	c.state, c.agent, c.target = callConnected, a, nil
 	c.timerGen++
 	c.timerLive = false
 	a.call, a.handleStart, a.handleQ = c, m.now, c.q
@@ -608,15 +711,20 @@ func (m *machine) withdraw(a *agent, reason string) {
 	m.emit(Decision{Kind: OfferWithdrawn, Call: c.id, Agent: a.id, Queue: c.q.cfg.Name, Reason: reason})
 }
 
-// requeueIfUnoffered puts c back in its place once nobody rings for it.
-func (m *machine) requeueIfUnoffered(c *call) {
+// requeueIfUnoffered puts c back in its place once nobody rings for it; a
+// call transferred to an agent goes back to its queue (why: the offer ended).
+func (m *machine) requeueIfUnoffered(c *call, why string) {
 	if c.state != callOffered || len(c.offers) > 0 {
+		return
+	}
+	if c.target != nil {
+		m.lapse(c, why)
 		return
 	}
 	c.q.ringing--
 	c.state = callWaiting
 	m.push(c)
-	if mw := c.q.cfg.MaxWait; mw > 0 && !m.now.Before(c.joined.Add(mw)) {
+	if mw := c.q.cfg.MaxWait; mw > 0 && !m.now.Before(c.waitFrom.Add(mw)) {
 		m.overflow(c, "max wait")
 		return
 	}
@@ -626,8 +734,11 @@ func (m *machine) requeueIfUnoffered(c *call) {
 
 // offer rings agents with c.
 func (m *machine) offer(c *call, agents []*agent) {
-	if c.state == callWaiting {
+	switch c.state {
+	case callWaiting:
 		m.pop(c)
+	case callReserved:
+		m.unreserve(c)
 	}
 	c.state = callOffered
 	c.q.ringing++

@@ -3,6 +3,7 @@ package acd
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,12 +23,35 @@ func (randChooser) done() bool { return false }
 
 // TestRandomInterleavings drives random sequences of caller hang-ups,
 // accepts, rejects, ring timeouts, disconnects, sign-outs, ready/not ready,
-// holds and transfers from many seeds, checking every invariant after each
-// input; then it ends every call and checks that nobody is left stuck.
+// holds and transfers to queues and agents from many seeds, checking every
+// invariant after each input. Then, with no more input, every transfer to
+// an agent must be over within the longest transfer wait plus ring timeout;
+// and once every call ends, nobody may be left stuck.
 func TestRandomInterleavings(t *testing.T) {
+	var toAgent, lapsed, answered int
 	for seed := range uint64(300) {
 		s := newSim(t, driveConfig(), seed)
 		drive(s, randChooser{rand.New(rand.NewPCG(seed, 7))}, 400)
+
+		s.wait(20*time.Second + 10*time.Second) // support's transfer wait and ring timeout, the longest
+		for id, c := range s.m.calls {
+			require.Nil(t, c.target, "seed %d: call %s is still kept for an agent", seed, id)
+		}
+		target := map[string]string{} // call → the agent it is kept for
+		for _, d := range s.all {
+			switch {
+			case d.Kind == Transferred && strings.HasPrefix(d.Target, "agent:"):
+				toAgent++
+				target[d.Call] = strings.TrimPrefix(d.Target, "agent:")
+			case d.Kind == TransferLapsed:
+				lapsed++
+				delete(target, d.Call)
+			case d.Kind == Connected && target[d.Call] != "":
+				require.Equal(t, target[d.Call], d.Agent, "seed %d: call %s was kept for another agent", seed, d.Call)
+				answered++
+				delete(target, d.Call)
+			}
+		}
 
 		// Wind down: every call ends, time passes, no agent may stay offered or on a call.
 		for _, id := range sortedCallIDs(s.m) {
@@ -37,8 +61,13 @@ func TestRandomInterleavings(t *testing.T) {
 		require.Empty(t, s.m.calls, "seed %d", seed)
 		for id, a := range s.m.agents {
 			require.NotContains(t, []State{StateOffered, StateOnCall, StateOnHold, StateWrapUp}, a.state, "seed %d agent %s", seed, id)
+			require.Empty(t, a.reserved, "seed %d agent %s", seed, id)
 		}
 	}
+	t.Logf("transfers to agents: %d accepted, %d lapsed, %d answered by the target", toAgent, lapsed, answered)
+	require.Positive(t, toAgent, "the driver transfers to agents")
+	require.Positive(t, lapsed, "the driver lets transfers lapse")
+	require.Positive(t, answered, "the driver has targets answer")
 }
 
 // TestDeterministic runs the same inputs twice and expects identical decisions.

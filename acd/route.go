@@ -135,10 +135,15 @@ func better(x, y *call) bool {
 	return x.seq < y.seq
 }
 
-// routeAgent offers the best waiting call (see better) that a may take to a,
-// if a is ready.
+// routeAgent offers a, if ready, the oldest call transferred to it, or else
+// the best waiting call (see better) that it may take.
 func (m *machine) routeAgent(a *agent) {
 	if a.state != StateReady {
+		return
+	}
+	if len(a.reserved) > 0 {
+		m.scratch = append(m.scratch[:0], a)
+		m.offer(a.reserved[0], m.scratch)
 		return
 	}
 	var best *call

@@ -15,7 +15,7 @@ func (m *machine) snapshot() Snapshot {
 	}
 	for _, q := range m.queues {
 		qs := QueueSnapshot{
-			Name: q.cfg.Name, Waiting: q.waiting, Ringing: q.ringing, Talking: q.talking,
+			Name: q.cfg.Name, Waiting: q.waiting + q.reserved, Reserved: q.reserved, Ringing: q.ringing, Talking: q.talking,
 			Staffed: q.staffed(), SignedIn: q.signedIn(), AHT: q.aht,
 		}
 		calls := byQueue[q.idx]
@@ -48,6 +48,9 @@ func (m *machine) snapshot() Snapshot {
 			case callConnected:
 				cs.State = "connected"
 				cs.Agents = []string{c.agent.id}
+			case callReserved:
+				cs.State = "reserved"
+				cs.Agents = []string{c.target.id}
 			}
 			qs.Calls = append(qs.Calls, cs)
 		}

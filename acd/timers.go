@@ -50,11 +50,15 @@ func (m *machine) agentDue(a *agent) {
 	}
 }
 
-// callTimer handles whatever is due for c (widening, maximum wait,
-// announcement) and arms its next timer.
+// callTimer handles whatever is due for c (end of a transfer wait,
+// widening, maximum wait, announcement) and arms its next timer.
 func (m *machine) callTimer(c *call) {
 	q := c.q
 	if c.state == callConnected || c.state == 0 {
+		return
+	}
+	if c.state == callReserved && !m.now.Before(c.reserveEnd) {
+		m.lapse(c, "transfer wait")
 		return
 	}
 	if c.stage < len(q.cfg.Widen) && !m.now.Before(c.joined.Add(q.cfg.Widen[c.stage].After)) {
@@ -63,7 +67,7 @@ func (m *machine) callTimer(c *call) {
 			m.routeCall(c)
 		}
 	}
-	if c.state == callWaiting && q.cfg.MaxWait > 0 && !m.now.Before(c.joined.Add(q.cfg.MaxWait)) {
+	if c.state == callWaiting && q.cfg.MaxWait > 0 && !m.now.Before(c.waitFrom.Add(q.cfg.MaxWait)) {
 		m.overflow(c, "max wait")
 		return
 	}
@@ -90,7 +94,10 @@ func (m *machine) armCall(c *call) {
 		consider(c.joined.Add(q.cfg.Widen[c.stage].After))
 	}
 	if q.cfg.MaxWait > 0 {
-		consider(c.joined.Add(q.cfg.MaxWait))
+		consider(c.waitFrom.Add(q.cfg.MaxWait))
+	}
+	if c.state == callReserved {
+		consider(c.reserveEnd)
 	}
 	if q.cfg.AnnounceEvery > 0 {
 		consider(c.nextAnn)

@@ -71,6 +71,13 @@ func (n *testNode) login(username, password string) (cookie string, status int) 
 // agent signs in, connects the softphone, and goes ready.
 func (n *testNode) agent(username string) *agentclient.Client {
 	n.t.Helper()
+	c, _ := n.agentWelcome(username)
+	return c
+}
+
+// agentWelcome is agent, also returning the welcome the softphone got.
+func (n *testNode) agentWelcome(username string) (*agentclient.Client, softphone.Welcome) {
+	n.t.Helper()
 	cookie, status := n.login(username, n.addUser(username, store.RoleAgent))
 	require.Equal(n.t, 200, status)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -79,12 +86,12 @@ func (n *testNode) agent(username string) *agentclient.Client {
 		agentclient.Options{Header: http.Header{"Cookie": {cookie}}})
 	require.NoError(n.t, err)
 	n.t.Cleanup(func() { _ = c.Close() })
-	_, err = c.Hello(ctx)
+	w, err := c.Hello(ctx)
 	require.NoError(n.t, err)
 	require.NoError(n.t, c.Connect(ctx))
 	require.NoError(n.t, c.Send(ctx, softphone.Ready{}))
 	waitState(n.t, c, softphone.StateReady)
-	return c
+	return c, w
 }
 
 // waitState waits for the agent's state message.
@@ -265,4 +272,90 @@ func TestAnotherAgentsCallIsForbidden(t *testing.T) {
 	// Over HTTP: an agent may not read the call list, and a wrong password is refused.
 	_, status := n.login("anna", "wrong")
 	require.Equal(t, http.StatusUnauthorized, status)
+}
+
+// Blind transfer to a named agent: anna answers, asks for an agent and a
+// queue that do not exist (refused; the call stays hers and she still hears
+// the caller),
+// then transfers to boris, who is offered the call alone, accepts, and
+// talks with the caller both ways while anna no longer hears them. The call
+// row ends with boris as its agent and the transfer among its events.
+func TestAgentTransfersToAgent(t *testing.T) {
+	n := startTestNode(t, nodeOptions{extra: agentQueues})
+	anna, welcome := n.agentWelcome("anna")
+	require.Equal(t, []string{"support", "billing", "operator"}, welcome.Queues, "welcome lists the transfer targets")
+	require.Equal(t, []string{"boris"}, welcome.Agents, "…the other agents, not anna herself")
+	boris := n.agent("boris")
+	call := dialSupport(t, n, "4711")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	// say plays a tone to the hotline from the caller's phone, in the
+	// background; the returned channel is closed when it has finished.
+	say := func(hz float64) <-chan struct{} {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = call.Say(ctx, media.Tone([]float64{hz}, 2*time.Second, 0.3))
+		}()
+		return done
+	}
+
+	ring := waitMsg[softphone.Ring](t, anna, softphone.TypeRing) // linear: anna first
+	require.NoError(t, anna.Send(ctx, softphone.Accept{CallID: ring.CallID}))
+	require.Equal(t, softphone.CallConnected, waitMsg[softphone.Call](t, anna, softphone.TypeCall).Status)
+	anna.SetTone(1000)
+	require.NoError(t, call.WaitTone(ctx, 1000, 200*time.Millisecond))
+
+	require.NoError(t, anna.Send(ctx, softphone.Transfer{CallID: ring.CallID, Agent: "nobody"}))
+	refused := waitMsg[softphone.Error](t, anna, softphone.TypeError)
+	require.Equal(t, softphone.CodeInvalid, refused.Code)
+	require.Equal(t, softphone.TypeTransfer, refused.Ref)
+	require.Contains(t, refused.Message, `no agent "nobody"`)
+	require.NoError(t, anna.Send(ctx, softphone.Transfer{CallID: ring.CallID, Queue: "nowhere"}))
+	refused = waitMsg[softphone.Error](t, anna, softphone.TypeError)
+	require.Equal(t, softphone.CodeInvalid, refused.Code)
+	require.Contains(t, refused.Message, `no queue "nowhere"`)
+	said := say(600)
+	require.Eventually(t, func() bool { return anna.Heard(600, 200*time.Millisecond) > 0.01 },
+		5*time.Second, 50*time.Millisecond, "after a refused transfer the caller still talks to anna")
+	<-said
+
+	require.NoError(t, anna.Send(ctx, softphone.Transfer{CallID: ring.CallID, Agent: "boris"}))
+	ended := waitMsg[softphone.Call](t, anna, softphone.TypeCall)
+	require.Equal(t, softphone.CallEnded, ended.Status)
+	require.Equal(t, "transfer", ended.EndedBy)
+	waitState(t, anna, softphone.StateWrapUp)
+
+	ring2 := waitMsg[softphone.Ring](t, boris, softphone.TypeRing)
+	require.Equal(t, ring.CallID, ring2.CallID)
+	require.Equal(t, "4711", ring2.Vars["serial"], "the screen pop goes along")
+	require.NoError(t, boris.Send(ctx, softphone.Accept{CallID: ring2.CallID}))
+	require.Equal(t, softphone.CallConnected, waitMsg[softphone.Call](t, boris, softphone.TypeCall).Status)
+
+	boris.SetTone(1400)
+	require.NoError(t, call.WaitTone(ctx, 1400, 200*time.Millisecond), "boris's voice reaches the caller")
+	said = say(800)
+	require.Eventually(t, func() bool { return boris.Heard(800, 200*time.Millisecond) > 0.01 },
+		5*time.Second, 50*time.Millisecond, "the caller's voice never reached boris")
+	require.Less(t, anna.Heard(800, 200*time.Millisecond), 0.001, "anna no longer hears the caller")
+	<-said
+
+	require.NoError(t, call.Hangup(ctx))
+	require.Equal(t, "caller", waitMsg[softphone.Call](t, boris, softphone.TypeCall).EndedBy)
+	d := n.waitEnded(call.CallID())
+	require.Equal(t, "answered", d.Call.Outcome)
+	require.Equal(t, "boris", d.Call.Agent, "the row's agent is the last one")
+	var events []string
+	for _, e := range d.Events {
+		switch e.Kind {
+		case "offered", "agent_answered", "transferred", "transfer_lapsed":
+			events = append(events, e.Kind+" "+e.Detail)
+		}
+	}
+	require.Equal(t, []string{
+		"offered anna", "agent_answered anna",
+		"transferred anna → agent boris",
+		"offered boris", "agent_answered boris",
+	}, events)
 }

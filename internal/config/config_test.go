@@ -81,3 +81,13 @@ func TestParsePortRange(t *testing.T) {
 		require.Error(t, err, bad)
 	}
 }
+
+func TestQueueTransferWait(t *testing.T) {
+	const acdPart = "\nacd:\n  queues:\n    - name: support\n      members: [{agent: anna}]\n      transfer_wait: "
+	cfg, err := load(t, minimal+acdPart+"45s\n")
+	require.NoError(t, err)
+	require.Equal(t, 45*time.Second, cfg.ACD.Queues[0].TransferWait)
+
+	_, err = load(t, minimal+acdPart+"-5s\n")
+	require.ErrorContains(t, err, "transfer_wait: must not be negative")
+}

@@ -63,13 +63,16 @@
 //	hangup       {call_id}                            end the call
 //	hold         {call_id, on}                        on=true: caller hears hold music; on=false: resume
 //	dtmf         {call_id, digits}                    digits 0-9 * # A-D (at most 32), sent as RFC 4733
-//	transfer     {call_id, queue | agent}             blind transfer to a queue or an agent id (exactly one)
+//	transfer     {call_id, queue | agent}             blind transfer to a queue or an agent id (exactly one);
+//	                                                  accepted: call {status ended, ended_by "transfer"};
+//	                                                  refused (unknown queue, agent not signed in, …):
+//	                                                  error {code "invalid", ref "transfer"}, the call goes on
 //	wrapup_done  {call_id, note?, disposition?}       end wrap-up early with a note and a disposition
 //	ping         {t}                                  heartbeat every 3 s; t is echoed in pong
 //
 // # Server → browser
 //
-//	welcome       {agent:{id,name}, state, reason, since, reasons, ice_servers, call?, ring?}
+//	welcome       {agent:{id,name}, state, reason, since, reasons, ice_servers, call?, ring?, queues?, agents?}
 //	webrtc_answer {sdp}
 //	ice           {candidate}
 //	state         {state, reason, since}
@@ -91,6 +94,9 @@
 //   - call has optional "ivr_path" and "tickets" (the screen pop survives a
 //     reload).
 //   - error has an optional "ref": the type of the message that caused it.
+//   - welcome has optional "queues" and "agents": the transfer targets to
+//     offer the agent (queue names; the other agents' ids). A transfer may
+//     still name any queue or agent; the server decides.
 //   - since is Unix time in milliseconds; ping/pong t is an integer the
 //     browser chooses (Date.now() is fine).
 package softphone
@@ -327,6 +333,10 @@ type Welcome struct {
 	ICEServers []ICEServer `json:"ice_servers"`
 	Call       *Call       `json:"call,omitempty"`
 	Ring       *Ring       `json:"ring,omitempty"`
+	// Queues and Agents are transfer targets to offer: the queues' names
+	// and the other agents' ids. Both optional.
+	Queues []string `json:"queues,omitempty"`
+	Agents []string `json:"agents,omitempty"`
 }
 
 // State tells the browser the agent's state changed (server → browser).
@@ -360,7 +370,7 @@ type RingCancel struct {
 }
 
 // Call reports the agent's call (server → browser): connected, held, or
-// ended (EndedBy "caller", "agent" or "system").
+// ended (EndedBy "caller", "agent", "system" or "transfer").
 type Call struct {
 	CallID   string            `json:"call_id"`
 	Status   string            `json:"status"`

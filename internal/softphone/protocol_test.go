@@ -111,6 +111,8 @@ func TestEncodeRoundTrip(t *testing.T) {
 			Reasons:    []string{"lunch", "training"},
 			ICEServers: []softphone.ICEServer{{URLs: []string{"stun:127.0.0.1:3478"}}},
 			Call:       &softphone.Call{CallID: "c1", Status: softphone.CallConnected, From: "+100", Queue: "support"},
+			Queues:     []string{"support", "billing"},
+			Agents:     []string{"boris"},
 		},
 		softphone.Ring{
 			CallID: "c1", From: "+100", Queue: "support", Language: "ru", TimeoutMS: 15000,
@@ -133,6 +135,20 @@ func TestEncodeRoundTrip(t *testing.T) {
 			require.Equal(t, m, got)
 		})
 	}
+}
+
+// The transfer targets in welcome are optional fields with these names.
+func TestWelcomeTransferTargets(t *testing.T) {
+	w := softphone.Welcome{Agent: softphone.AgentInfo{ID: "a1"}, State: softphone.StateReady, Reasons: []string{}, ICEServers: []softphone.ICEServer{}}
+	b, err := softphone.Encode(w)
+	require.NoError(t, err)
+	require.NotContains(t, string(b), `"queues"`)
+	require.NotContains(t, string(b), `"agents"`)
+
+	w.Queues, w.Agents = []string{"support"}, []string{"boris", "vera"}
+	b, err = softphone.Encode(w)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"queues":["support"],"agents":["boris","vera"]`)
 }
 
 func TestErrorIsAnError(t *testing.T) {

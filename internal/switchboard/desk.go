@@ -51,12 +51,20 @@ type agentView struct {
 // queuedCall is one call in the ACD, as its call goroutine and the desk share it.
 type queuedCall struct {
 	id        string
-	ring      softphone.Ring // caller details for the browser (no CallID/timeout)
+	ring      softphone.Ring // caller details for the browser (no CallID/timeout); Queue guarded by Desk.mu
 	rec       *record
-	decisions chan acd.Decision      // ACD decisions about this call, in order
-	commands  chan softphone.Message // the connected agent's hangup/hold/dtmf/transfer
-	agent     string                 // connected agent; guarded by Desk.mu
-	held      bool                   // guarded by Desk.mu
+	decisions chan acd.Decision // ACD decisions about this call, in order
+	commands  chan command      // the connected agent's hangup/hold/dtmf/transfer
+	agent     string            // connected agent; guarded by Desk.mu
+	held      bool              // guarded by Desk.mu
+}
+
+// command is an agent's command on their call. The call goroutine acts on
+// it only while that agent is still the one on the call: a command sent just
+// before a transfer must not reach the next agent's conversation.
+type command struct {
+	agent string
+	m     softphone.Message
 }
 
 // NewDesk builds a desk over an ACD; reasons are the not-ready reasons
@@ -114,7 +122,9 @@ func (d *Desk) dispatch(dec acd.Decision) {
 		}
 	case acd.Offer:
 		if qc := d.call(dec.Call); qc != nil {
+			d.mu.Lock()
 			ring := qc.ring
+			d.mu.Unlock()
 			ring.CallID = dec.Call
 			ring.TimeoutMS = max(0, dec.Deadline.Sub(dec.At).Milliseconds())
 			d.send(dec.Agent, ring)
@@ -130,16 +140,28 @@ func (d *Desk) dispatch(dec acd.Decision) {
 			d.mu.Lock()
 			qc.agent = dec.Agent
 			d.mu.Unlock()
-			d.send(dec.Agent, qc.status(softphone.CallConnected, ""))
+			d.send(dec.Agent, d.status(qc, softphone.CallConnected, ""))
 			qc.deliver(dec, d.log)
 		}
-	case acd.Overflow, acd.Announce:
+	case acd.Transferred:
+		// The transferring agent is done with the call now: their commands
+		// on it are refused from here on, and their page shows it ended
+		// before the state message that follows (wrap-up).
+		if qc := d.call(dec.Call); qc != nil {
+			d.mu.Lock()
+			qc.agent, qc.held = "", false
+			qc.ring.Queue = dec.Queue
+			d.mu.Unlock()
+			d.send(dec.Agent, d.status(qc, softphone.CallEnded, "transfer"))
+			qc.deliver(dec, d.log)
+		}
+	case acd.Overflow, acd.Announce, acd.TransferLapsed:
 		if qc := d.call(dec.Call); qc != nil {
 			qc.deliver(dec, d.log)
 		}
 	case acd.Rejected:
 		switch {
-		case dec.Input == acd.CallQueued:
+		case dec.Input == acd.CallQueued || dec.Input == acd.CallTransferred:
 			if qc := d.call(dec.Call); qc != nil {
 				qc.deliver(dec, d.log)
 			}
@@ -203,6 +225,13 @@ func (qc *queuedCall) deliver(dec acd.Decision, log *slog.Logger) {
 }
 
 // status is a call message for the agent's browser.
+func (d *Desk) status(qc *queuedCall, st, endedBy string) softphone.Call {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return qc.status(st, endedBy)
+}
+
+// status is a call message for the agent's browser; the caller holds Desk.mu.
 func (qc *queuedCall) status(st, endedBy string) softphone.Call {
 	return softphone.Call{
 		CallID: qc.id, Status: st, From: qc.ring.From, Queue: qc.ring.Queue, Language: qc.ring.Language,
@@ -215,7 +244,7 @@ func (d *Desk) join(ring softphone.Ring, in acd.Input, rec *record) *queuedCall 
 	qc := &queuedCall{
 		id: in.Call, ring: ring, rec: rec,
 		decisions: make(chan acd.Decision, 64),
-		commands:  make(chan softphone.Message, 8),
+		commands:  make(chan command, 8),
 	}
 	d.mu.Lock()
 	d.calls[in.Call] = qc
@@ -239,13 +268,15 @@ func (d *Desk) leave(qc *queuedCall, endedBy string) {
 		return
 	}
 	d.submit(acd.Input{Kind: acd.CallEnded, Call: qc.id})
-	d.send(agent, qc.status(softphone.CallEnded, endedBy))
+	d.send(agent, d.status(qc, softphone.CallEnded, endedBy))
 }
 
-// setAgent records which agent a call is connected to ("" when transferred away).
-func (d *Desk) setAgent(qc *queuedCall, agent string, held bool) {
+// setHeld records whether the agent's call is on hold, if it is still theirs.
+func (d *Desk) setHeld(qc *queuedCall, agent string, held bool) {
 	d.mu.Lock()
-	qc.agent, qc.held = agent, held
+	if qc.agent == agent {
+		qc.held = held
+	}
 	d.mu.Unlock()
 }
 
@@ -263,6 +294,8 @@ func (d *Desk) Attached(_ context.Context, agent string) (softphone.Welcome, err
 	av := d.agent(agent)
 	w := softphone.Welcome{
 		State: string(av.state), Reason: av.reason, Since: av.since.UnixMilli(), Reasons: slices.Clone(d.reasons),
+		Queues: d.acd.Queues(),
+		Agents: slices.DeleteFunc(d.acd.Agents(), func(id string) bool { return id == agent }),
 	}
 	if av.state == acd.StateSignedOut {
 		w.State = string(acd.StateNotReady) // signing in lands in not ready; the ACD confirms with a state message
@@ -322,9 +355,6 @@ func (d *Desk) Command(_ context.Context, agent string, m softphone.Message) err
 	case softphone.DTMF:
 		return d.toCall(agent, m.CallID, m)
 	case softphone.Transfer:
-		if m.Agent != "" {
-			return &softphone.Error{Code: softphone.CodeInvalid, Message: "transfer to an agent is not supported yet; transfer to a queue"}
-		}
 		return d.toCall(agent, m.CallID, m)
 	case softphone.WrapupDone:
 		d.mu.Lock()
@@ -368,7 +398,7 @@ func (d *Desk) toCall(agent, call string, m softphone.Message) error {
 		return d.forbidden(agent, call, m.Type())
 	}
 	select {
-	case qc.commands <- m:
+	case qc.commands <- command{agent: agent, m: m}:
 		return nil
 	default:
 		return &softphone.Error{Code: softphone.CodeState, Message: "the call is busy with earlier commands; try again"}

@@ -48,13 +48,14 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 	p.start(ctx, nil, a.HoldMusic)
 
 	var (
-		agent   string
-		leg     *softphone.Leg
-		held    bool
-		endedBy = "caller"
-		outcome = OutcomeAbandoned
-		queue   = out.Queue
-		joined  = s.opt.Now() // this stay in a queue began (again after a transfer)
+		agent        string
+		leg          *softphone.Leg
+		held         bool
+		transferring bool // a transfer was asked for; the ACD's verdict is due
+		endedBy      = "caller"
+		outcome      = OutcomeAbandoned
+		queue        = out.Queue
+		joined       = s.opt.Now() // this stay in a queue began (again after a transfer)
 	)
 	left := func(outcome string) {
 		if s.opt.QueueMetrics != nil {
@@ -117,12 +118,34 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 				left(OutcomeAnswered)
 				bridge()
 				rec.answeredBy(agent)
-				log.Info("agent answered", "agent", agent, "queue", out.Queue)
+				log.Info("agent answered", "agent", agent, "queue", queue)
 			case acd.Announce:
 				if agent == "" {
 					p.start(ctx, s.announcement(a, lang, dec), a.HoldMusic)
 				}
-			case acd.Overflow, acd.Rejected:
+			case acd.Transferred:
+				// The agent is gone from the call (the desk told their page);
+				// the caller waits in dec.Queue, for the target if it is an agent.
+				unbridge()
+				kind, target, _ := strings.Cut(dec.Target, ":")
+				rec.event("transferred", dec.Agent+" → "+kind+" "+target)
+				log.Info("call transferred", "agent", dec.Agent, "target", dec.Target)
+				agent, leg, held, transferring = "", nil, false, false
+				outcome, queue, joined = OutcomeAbandoned, dec.Queue, s.opt.Now()
+				p.start(ctx, nil, a.HoldMusic)
+			case acd.TransferLapsed:
+				rec.event("transfer_lapsed", dec.Agent+" "+dec.Reason)
+				log.Info("transferred call back in the queue", "target", dec.Agent, "reason", dec.Reason)
+			case acd.Rejected:
+				if dec.Input == acd.CallTransferred {
+					// Refused: nothing changed, the call stays with the agent.
+					transferring = false
+					desk.send(agent, softphone.Error{Code: softphone.CodeInvalid, Message: dec.Reason, Ref: softphone.TypeTransfer})
+					log.Info("transfer refused", "agent", agent, "reason", dec.Reason)
+					continue
+				}
+				fallthrough
+			case acd.Overflow:
 				if dec.Kind == acd.Overflow && strings.HasPrefix(dec.Target, "queue:") {
 					rec.event("overflow", dec.Target+" "+dec.Reason) // the ACD moved the call; keep waiting
 					continue
@@ -137,8 +160,12 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 				c.Hangup("overflow")
 				outcome = OutcomeOverflow
 			}
-		case m := <-qc.commands:
-			switch m := m.(type) {
+		case cmd := <-qc.commands:
+			if cmd.agent != agent {
+				log.Debug("command from an agent no longer on the call", "agent", cmd.agent, "type", cmd.m.Type())
+				continue
+			}
+			switch m := cmd.m.(type) {
 			case softphone.Hangup:
 				endedBy = "agent"
 				rec.event("agent_hangup", agent)
@@ -152,16 +179,16 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 					unbridge()
 					p.start(ctx, nil, a.HoldMusic)
 					desk.submit(acd.Input{Kind: acd.CallHeld, Call: qc.id})
-					desk.send(agent, qc.status(softphone.CallHeld, ""))
+					desk.send(agent, desk.status(qc, softphone.CallHeld, ""))
 					rec.event("held", agent)
 				} else {
 					p.stop()
 					bridge()
 					desk.submit(acd.Input{Kind: acd.CallResumed, Call: qc.id})
-					desk.send(agent, qc.status(softphone.CallConnected, ""))
+					desk.send(agent, desk.status(qc, softphone.CallConnected, ""))
 					rec.event("resumed", agent)
 				}
-				desk.setAgent(qc, agent, held)
+				desk.setHeld(qc, agent, held)
 			case softphone.DTMF:
 				for i := 0; i < len(m.Digits); i++ {
 					if err := ep.SendDigit(ctx, m.Digits[i], 100*time.Millisecond); err != nil {
@@ -171,16 +198,14 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 				}
 				rec.event("agent_dtmf", m.Digits)
 			case softphone.Transfer:
-				unbridge()
-				desk.send(agent, qc.status(softphone.CallEnded, "transfer"))
-				rec.event("transferred", agent+" → queue "+m.Queue)
-				log.Info("call transferred", "agent", agent, "queue", m.Queue)
-				desk.setAgent(qc, "", false)
-				desk.submit(acd.Input{Kind: acd.CallTransferred, Call: qc.id, Queue: m.Queue})
-				agent, leg, held = "", nil, false
-				outcome, queue, joined = OutcomeAbandoned, m.Queue, s.opt.Now()
-				qc.ring.Queue = m.Queue
-				p.start(ctx, nil, a.HoldMusic)
+				// The ACD decides: Transferred (acted on above) or Rejected.
+				// Until then the call goes on as it was.
+				if transferring {
+					desk.send(agent, softphone.Error{Code: softphone.CodeState, Message: "a transfer of this call is already under way", Ref: m.Type()})
+					continue
+				}
+				transferring = true
+				desk.submit(acd.Input{Kind: acd.CallTransferred, Call: qc.id, Queue: m.Queue, Agent: m.Agent})
 			}
 		}
 	}

@@ -84,13 +84,17 @@ func (r *record) offered(agent string) {
 	}
 }
 
-// answeredBy notes the agent who took the call: the end of the queue wait.
+// answeredBy notes the agent who took the call. The row keeps the first
+// answer's time (the end of the queue wait) and the last agent (after
+// transfers, the one who ended up with the caller).
 func (r *record) answeredBy(agent string) {
 	r.event("agent_answered", agent)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	t := r.now()
-	r.call.ConnectedAt = &t
+	if r.call.ConnectedAt == nil {
+		t := r.now()
+		r.call.ConnectedAt = &t
+	}
 	r.call.Agent = agent
 	r.saveLocked()
 }

@@ -150,7 +150,9 @@ func TestAgentPage(t *testing.T) {
 	t.Run("call controls and wrap-up", func(t *testing.T) {
 		b := newBackend(t)
 		p := br.NewPage(t)
-		c := signIn(t, p, b, welcome(softphone.StateReady))
+		w := welcome(softphone.StateReady)
+		w.Queues, w.Agents = []string{"support", "billing"}, []string{"bob", "carol"}
+		c := signIn(t, p, b, w)
 		p.WaitText("#state", "Ready")
 		c.send(t, ring("call-7"))
 		p.WaitVisible("#ring")
@@ -192,11 +194,31 @@ func TestAgentPage(t *testing.T) {
 		require.Equal(t, "#", c.expect(t, softphone.TypeDTMF).(softphone.DTMF).Digits)
 		p.WaitText("#dtmf-sent", "5#")
 
+		// The target field suggests the queues or the agents from welcome.
+		targets := func() []string {
+			return browsertest.Eval[[]string](p, `[...document.querySelectorAll('#transfer-targets option')].map((o) => o.value)`)
+		}
+		require.Equal(t, "transfer-targets", browsertest.Eval[string](p, `document.getElementById('transfer-target').list.id`))
+		p.SetValue("#transfer-kind", "queue")
+		require.Equal(t, []string{"support", "billing"}, targets())
+		p.SetValue("#transfer-kind", "agent")
+		require.Equal(t, []string{"bob", "carol"}, targets())
+
+		// A refused transfer to an agent says why; the call stays on screen.
+		p.Type("#transfer-target", "bob")
+		p.Click("#transfer")
+		tr := c.expect(t, softphone.TypeTransfer).(softphone.Transfer)
+		require.Equal(t, softphone.Transfer{CallID: "call-7", Agent: "bob"}, tr)
+		c.send(t, softphone.Error{Code: softphone.CodeInvalid, Message: `agent "bob" is not signed in`, Ref: softphone.TypeTransfer})
+		require.Contains(t, p.WaitText("#error", "not transferred"), `agent "bob" is not signed in`)
+		require.True(t, p.Visible("#call"), "the call view stays")
+
 		p.SetValue("#transfer-kind", "queue")
 		p.Type("#transfer-target", "billing")
 		p.Click("#transfer")
-		tr := c.expect(t, softphone.TypeTransfer).(softphone.Transfer)
+		tr = c.expect(t, softphone.TypeTransfer).(softphone.Transfer)
 		require.Equal(t, softphone.Transfer{CallID: "call-7", Queue: "billing"}, tr)
+		p.WaitHidden("#error") // a new transfer clears the old refusal
 
 		p.Click("#hangup")
 		require.Equal(t, "call-7", c.expect(t, softphone.TypeHangup).(softphone.Hangup).CallID)
@@ -209,8 +231,8 @@ func TestAgentPage(t *testing.T) {
 		p.Type("#wrapup-note", "Router reset; works now.")
 		p.SetValue("#wrapup-disposition", "resolved")
 		p.Click("#wrapup-done")
-		w := c.expect(t, softphone.TypeWrapupDone).(softphone.WrapupDone)
-		require.Equal(t, softphone.WrapupDone{CallID: "call-7", Note: "Router reset; works now.", Disposition: "resolved"}, w)
+		wd := c.expect(t, softphone.TypeWrapupDone).(softphone.WrapupDone)
+		require.Equal(t, softphone.WrapupDone{CallID: "call-7", Note: "Router reset; works now.", Disposition: "resolved"}, wd)
 		c.send(t, softphone.State{State: softphone.StateReady, Since: time.Now().UnixMilli()})
 		p.WaitHidden("#wrapup")
 		p.WaitText("#state", "Ready")

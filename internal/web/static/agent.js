@@ -39,6 +39,7 @@
     reason: '',
     since: Date.now(),
     reasons: [],
+    targets: { queue: [], agent: [] }, // transfer targets from welcome
     ring: null,
     ringDeadline: 0,
     call: null,
@@ -237,6 +238,7 @@
     app.backoff = 0;
     if (msg.agent && msg.agent.name) $('agent-name').textContent = msg.agent.name;
     setReasons(msg.reasons || []);
+    setTargets(msg.queues, msg.agents);
     if (msg.call && msg.call.call_id && msg.call.status !== 'ended') {
       onCall(msg.call); // a reloaded page re-attaches to its live call
     } else {
@@ -266,6 +268,26 @@
     }
     if (app.reasons.includes(keep)) sel.value = keep;
   }
+
+  // setTargets keeps the queues and agents a call may be transferred to;
+  // the target field suggests those of the kind chosen.
+  function setTargets(queues, agents) {
+    const list = (v) => (Array.isArray(v) ? v.map(String).filter((x) => x) : []);
+    app.targets = { queue: list(queues), agent: list(agents) };
+    drawTargets();
+  }
+
+  function drawTargets() {
+    const dl = $('transfer-targets');
+    dl.textContent = '';
+    for (const v of app.targets[transferKind()]) {
+      const o = document.createElement('option');
+      o.value = v;
+      dl.appendChild(o);
+    }
+  }
+
+  function transferKind() { return $('transfer-kind').value === 'agent' ? 'agent' : 'queue'; }
 
   function setState(state, reason, since) {
     app.state = state || 'signed_out';
@@ -429,7 +451,8 @@
 
   function onError(msg) {
     const code = norm(msg.code);
-    if (code === 'forbidden') say('error', 'err_forbidden');
+    if (msg.ref === 'transfer' && code === 'invalid') say('error', 'err_transfer', { m: msg.message || '?' });
+    else if (code === 'forbidden') say('error', 'err_forbidden');
     else if (code === 'version') say('error', 'err_version');
     else if (code === 'state') say('error', 'err_bad_state');
     else if (code === 'not_found') say('error', 'err_not_found');
@@ -679,9 +702,12 @@
       ev.preventDefault();
       const target = $('transfer-target').value.trim();
       if (!target || !callId()) return;
-      const kind = $('transfer-kind').value === 'agent' ? 'agent' : 'queue';
-      if (send({ type: 'transfer', call_id: callId(), [kind]: target })) $('transfer-target').value = '';
+      if (send({ type: 'transfer', call_id: callId(), [transferKind()]: target })) {
+        $('transfer-target').value = '';
+        say(null);
+      }
     });
+    $('transfer-kind').addEventListener('change', drawTargets);
     $('wrapup-done').addEventListener('click', () => {
       send({
         type: 'wrapup_done',
