@@ -69,6 +69,7 @@ type report struct {
 	ServerP99InInf            bool
 	ServerSamples             float64
 	ServerErr                 error
+	PacerLate, PacerWork      string            // p50 / p99 of the pacer's wake-up lateness and work, from the hotline's histograms
 	LegDev                    [legCount]latency // p50 (as Median) and p99 per captured leg
 	HotlineCPU                float64           // cores, while all calls were bridged
 	SelfCPU                   float64
@@ -147,6 +148,31 @@ func (r *report) analyze(metrics []byte, p *pool) {
 		}
 	}
 	r.RTPOut, _ = counterSum(metrics, "hotline_rtp_packets_total", "direction", "out")
+	r.PacerLate = histogramSummary(metrics, "hotline_media_pacer_lateness_seconds")
+	r.PacerWork = histogramSummary(metrics, "hotline_media_pacer_work_seconds")
+}
+
+// histogramSummary prints the p50 and p99 of one of
+// the hotline's histograms (interpolated in the bucket, as Prometheus
+// does), or why it cannot.
+func histogramSummary(metrics []byte, name string) string {
+	h, err := parseHistogram(bytes.NewReader(metrics), name)
+	if err != nil {
+		return err.Error()
+	}
+	var parts []string
+	for _, q := range []float64{0.5, 0.99} {
+		v, inInf, ok := h.Quantile(q)
+		switch {
+		case !ok:
+			return name + " is empty"
+		case inInf:
+			parts = append(parts, fmt.Sprintf("> %.2f ms", v*1000))
+		default:
+			parts = append(parts, fmt.Sprintf("%.2f ms", v*1000))
+		}
+	}
+	return fmt.Sprintf("%s / %s (n=%.0f)", parts[0], parts[1], h.Total())
 }
 
 // callsOK reports whether every call completed: SIPp counted them all
@@ -229,6 +255,8 @@ func (r *report) write(w io.Writer) {
 		}
 		fmt.Fprintf(w, "| send-interval deviation p50 / p99, %s | %s | %s |\n", l.name, d, goal)
 	}
+	fmt.Fprintf(w, "| media pacer wake-up lateness p50 / p99 (hotline histogram, whole run) | %s | report |\n", r.PacerLate)
+	fmt.Fprintf(w, "| media pacer work per wake-up p50 / p99 (hotline histogram, whole run) | %s | report |\n", r.PacerWork)
 	fmt.Fprintf(w, "| accept → agent hears the caller, median / p99 | %s | report |\n", r.AgentHears)
 	fmt.Fprintf(w, "| accept → hotline sends the agent's voice to the caller, median / p99 | %s | report |\n", r.CallerHears)
 	fmt.Fprintf(w, "| **accept → two-way audio**, median / p99 | %s | report |\n", r.TwoWay)

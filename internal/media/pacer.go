@@ -44,7 +44,22 @@ type PacerConfig struct {
 	// of at least 10; without it a warning is logged and the thread keeps
 	// ordinary priority. Elsewhere than Linux it is ignored.
 	Realtime bool
+	// Observer, when set, hears of every wake-up of the pacer: how late it
+	// woke and how long its work took. Late wake-ups are what delay frames.
+	Observer PacerObserver
 }
+
+// PacerObserver watches a Pacer's clock. It is called from the pacer's
+// goroutine once per wake-up (every 2 ms) and must not block.
+type PacerObserver interface {
+	// PacerWake reports one wake-up: late is how long after the slot was
+	// due the pacer woke, work how long serving the due slots took.
+	PacerWake(late, work time.Duration)
+}
+
+type nopPacerObserver struct{}
+
+func (nopPacerObserver) PacerWake(late, work time.Duration) {}
 
 // Pacer is one node's media clock. Instead of a ticker, a goroutine and a
 // wake-up per call and per packet, one goroutine serves every call: it wakes
@@ -68,6 +83,7 @@ type Pacer struct {
 	epoch    time.Time
 	log      *slog.Logger
 	realtime bool
+	obs      PacerObserver
 
 	mu       sync.Mutex // guards the fields below
 	slots    [pacerSlots]pacerSlot
@@ -114,8 +130,12 @@ func NewPacer(cfg PacerConfig) *Pacer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	obs := cfg.Observer
+	if obs == nil {
+		obs = nopPacerObserver{}
+	}
 	p := &Pacer{
-		epoch: time.Now(), log: log, realtime: cfg.Realtime,
+		epoch: time.Now(), log: log, realtime: cfg.Realtime, obs: obs,
 		pollBufs: newPollBuffers(), done: make(chan struct{}),
 	}
 	for i := range p.slots {
@@ -264,16 +284,19 @@ func (p *Pacer) run() {
 	}
 	defer clock.stop()
 	for next := int64(1); ; {
-		if !clock.wait(time.Until(p.epoch.Add(time.Duration(next) * slotDuration))) {
+		due := p.epoch.Add(time.Duration(next) * slotDuration)
+		if !clock.wait(time.Until(due)) {
 			p.stop()
 			return
 		}
+		woke := time.Now()
 		// The tick due now; past next when this wake-up was late. Serve every
 		// slot that was missed, each once.
-		now := max(int64(time.Since(p.epoch)/slotDuration), next)
+		now := max(int64(woke.Sub(p.epoch)/slotDuration), next)
 		for sub := max(next, now-pacerSlots+1); sub <= now; sub++ {
 			p.step(sub)
 		}
+		p.obs.PacerWake(max(woke.Sub(due), 0), time.Since(woke))
 		next = now + 1
 	}
 }

@@ -290,3 +290,36 @@ func TestRealtimePacerPlaysOverTheNetwork(t *testing.T) {
 	require.NoError(t, pacer.Close())
 	require.NoError(t, pacer.Close())
 }
+
+// wakeLog records a pacer's wake-ups.
+type wakeLog struct {
+	mu         sync.Mutex
+	late, work []time.Duration
+}
+
+func (w *wakeLog) PacerWake(late, work time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.late = append(w.late, late)
+	w.work = append(w.work, work)
+}
+
+// The observer hears every wake-up, and a writer that holds the pacer shows
+// as work, then as lateness of the next wake-up.
+func TestPacerObserverSeesWorkAndLateness(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		obs := &wakeLog{}
+		pacer := NewPacer(PacerConfig{Observer: obs})
+		defer pacer.Close()
+		rec := &timedRecorder{stallAt: 5, stallFor: 75 * time.Millisecond}
+		require.NoError(t, pacer.Play(context.Background(), rec, numbered(10*FrameSamples), nil))
+		obs.mu.Lock()
+		defer obs.mu.Unlock()
+		require.Greater(t, len(obs.late), 50, "a wake-up every 2 ms over the prompt's 200 ms")
+		require.Contains(t, obs.work, 75*time.Millisecond, "the stalled write is the work of its wake-up")
+		require.Contains(t, obs.late, 75*time.Millisecond-slotDuration, "the next wake-up comes late by the stall")
+		for _, l := range obs.late {
+			require.GreaterOrEqual(t, l, time.Duration(0))
+		}
+	})
+}

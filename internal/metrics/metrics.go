@@ -90,6 +90,8 @@ type RTP struct {
 	sent      prometheus.Counter
 	dropped   *prometheus.CounterVec
 	deviation prometheus.Histogram
+	late      prometheus.Histogram
+	work      prometheus.Histogram
 }
 
 func newRTP(reg prometheus.Registerer) *RTP {
@@ -107,8 +109,18 @@ func newRTP(reg prometheus.Registerer) *RTP {
 			Help:    "Absolute deviation of the gap between two paced RTP sends from 20 ms.",
 			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.05},
 		}),
+		late: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "hotline_media_pacer_lateness_seconds",
+			Help:    "How late the media pacer woke for its slot (every 2 ms); late wake-ups delay frames.",
+			Buckets: []float64{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02},
+		}),
+		work: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "hotline_media_pacer_work_seconds",
+			Help:    "How long the media pacer worked per wake-up (sending frames, draining sockets).",
+			Buckets: []float64{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02},
+		}),
 	}
-	reg.MustRegister(packets, r.dropped, r.deviation)
+	reg.MustRegister(packets, r.dropped, r.deviation, r.late, r.work)
 	return r
 }
 
@@ -120,6 +132,12 @@ func (r *RTP) PacketSent() { r.sent.Inc() }
 
 // PacketDropped counts one received datagram that was not usable.
 func (r *RTP) PacketDropped(reason string) { r.dropped.WithLabelValues(reason).Inc() }
+
+// PacerWake records one wake-up of the media pacer (media.PacerObserver).
+func (r *RTP) PacerWake(late, work time.Duration) {
+	r.late.Observe(late.Seconds())
+	r.work.Observe(work.Seconds())
+}
 
 // SendInterval records how far one paced send gap was from the 20 ms frame time.
 func (r *RTP) SendInterval(d time.Duration) {
