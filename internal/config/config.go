@@ -55,7 +55,9 @@ type RTPConfig struct {
 	// Realtime gives the media pacer thread real-time priority (Linux
 	// SCHED_FIFO; needs root, CAP_SYS_NICE or LimitRTPRIO=10), so busy
 	// neighbours do not delay frames. Without the right it logs a warning
-	// and runs at normal priority.
+	// and runs at normal priority. `hotline serve` then also runs two more
+	// Go processors (GOMAXPROCS) than the default, unless the GOMAXPROCS
+	// variable is set: see cmd/hotline's spareProcs.
 	Realtime bool `yaml:"realtime"`
 }
 

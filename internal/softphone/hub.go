@@ -110,10 +110,11 @@ func NewHub(cfg Config, desk Desk, log *slog.Logger) (*Hub, error) {
 	if addr.IP.To4() == nil && !addr.IP.IsUnspecified() {
 		network = "udp6"
 	}
-	udp, err := net.ListenUDP(network, addr)
+	conn, err := net.ListenUDP(network, addr)
 	if err != nil {
 		return nil, fmt.Errorf("softphone: listen %s: %w", cfg.UDPAddr, err)
 	}
+	udp := newSendConn(conn)
 	logs := pionLogs{log: log}
 	mux := webrtc.NewICEUDPMux(logs.NewLogger("ice-udp-mux"), udp)
 	api, err := newAPI(cfg, addr.IP, network, mux, logs)
