@@ -152,6 +152,32 @@ func (r *report) analyze(metrics []byte, p *pool) {
 	r.PacerWork = histogramSummary(metrics, "hotline_media_pacer_work_seconds")
 }
 
+// devShareBounds are the bounds devShares reports.
+var devShareBounds = []time.Duration{
+	500 * time.Microsecond, time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond,
+	5 * time.Millisecond, 10 * time.Millisecond, 19 * time.Millisecond, 21 * time.Millisecond,
+}
+
+// devShares prints the share of deviations at or below each bound, to show
+// where a p99 comes from (a late wake-up is a few ms; a frame that missed its
+// tick is 20 ms).
+func devShares(dev []time.Duration) string {
+	if len(dev) == 0 {
+		return "no data"
+	}
+	parts := make([]string, 0, len(devShareBounds))
+	for _, b := range devShareBounds {
+		n := 0
+		for _, d := range dev {
+			if d <= b {
+				n++
+			}
+		}
+		parts = append(parts, fmt.Sprintf("≤ %s %.2f %%", b, 100*float64(n)/float64(len(dev))))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // histogramSummary prints the p50 and p99 of one of
 // the hotline's histograms (interpolated in the bucket, as Prometheus
 // does), or why it cannot.
@@ -274,6 +300,14 @@ func (r *report) write(w io.Writer) {
 	fmt.Fprintln(w, "tone frames, packet capture). Deviation: |gap − 20 ms| between consecutive packets of a")
 	fmt.Fprintln(w, "stream (kernel receive time on lo, packet capture), excluding the first packet of a talkspurt")
 	fmt.Fprintln(w, "(marker bit); the hotline's histogram measures its own paced sends inside the process.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Deviation by leg, share of gaps within (packet capture):")
+	for _, l := range []struct {
+		leg  leg
+		name string
+	}{{legCaller, "to callers, IVR and queue"}, {legCallerBridged, "to callers, bridged"}, {legAgent, "to agents, bridged"}} {
+		fmt.Fprintf(w, "- %s: %s\n", l.name, devShares(r.Capture.Legs[l.leg].Dev))
+	}
 	for _, l := range r.FirstWarnings {
 		fmt.Fprintf(w, "\n    %s", l)
 	}
