@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
 )
 
 // SQLite is the embedded store: one database file in WAL mode, written
@@ -51,7 +51,7 @@ func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*SQLite, er
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
 	// Open the writer first so the file exists in WAL mode before readers attach.
-	if err := w.PingContext(ctx); err != nil {
+	if err := pingWhileBusy(ctx, w); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("store: sqlite: open %s: %w", path, err)
 	}
@@ -64,6 +64,30 @@ func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*SQLite, er
 	log.Info("store: sqlite opened", "path", path)
 	return &SQLite{path: path, log: log, w: w, r: r}, nil
 }
+
+// pingWhileBusy makes db's first connection, trying again while another
+// process holds the lock it needs, for up to sqliteBusyTimeout. Turning a new
+// file to WAL mode takes an exclusive lock, and SQLite answers a second
+// process doing the same at that moment with SQLITE_BUSY at once, without
+// waiting the busy timeout.
+func pingWhileBusy(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(sqliteBusyTimeout)
+	for {
+		err := db.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// sqliteBusy is SQLite's primary result code SQLITE_BUSY.
+const sqliteBusy = 5
 
 // Migrate applies the embedded SQLite migrations that are not yet recorded in
 // schema_migrations, each in its own transaction.
