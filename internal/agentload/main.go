@@ -38,6 +38,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -62,6 +63,7 @@ type options struct {
 	Go       string
 	Hotline  string
 	Logs     string
+	CPUProf  string
 	Args     []string
 	rtpLo    int
 	rtpHi    int
@@ -80,6 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fl.StringVar(&o.Go, "go", "go", "the go command that builds the hotline")
 	fl.StringVar(&o.Hotline, "hotline", "", "use this hotline `BINARY` instead of building ./cmd/hotline")
 	fl.StringVar(&o.Logs, "logs", "", "keep the hotline's log and SIPp's error log in `DIR`")
+	fl.StringVar(&o.CPUProf, "cpuprofile", "", "write the load generator's own CPU profile to `FILE` (where its time goes)")
 	if err := fl.Parse(args); err != nil {
 		return o, err
 	}
@@ -120,6 +123,20 @@ func cli(args []string, stdout, stderr io.Writer, log *slog.Logger) int {
 	ctx, cancel := context.WithTimeoutCause(ctx, o.Timeout, fmt.Errorf("benchmark timeout %v passed", o.Timeout))
 	defer cancel()
 
+	if o.CPUProf != "" {
+		f, err := os.Create(o.CPUProf)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "agentload: -cpuprofile:", err)
+			return 2
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close()
+		}()
+	}
 	rep, err := run(ctx, o, log)
 	if rep != nil {
 		rep.write(stdout)

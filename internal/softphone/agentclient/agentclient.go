@@ -52,6 +52,9 @@ const maxInbox = 1024
 // ErrClosed is returned once the client or its socket closed.
 var ErrClosed = errors.New("agentclient: closed")
 
+// frameSamples is one 20 ms frame at 8 kHz.
+const frameSamples = media.FrameSamples
+
 // Client is one agent desktop. Its methods are safe for concurrent use.
 type Client struct {
 	opts Options
@@ -369,8 +372,20 @@ func (c *Client) swapPC(pc *webrtc.PeerConnection, track *webrtc.TrackLocalStati
 	return nil
 }
 
-// SetTone makes the microphone send a sine at hz (0: silence).
-func (c *Client) SetTone(hz float64) { c.toneHz.Store(math.Float64bits(hz)) }
+// SetTone makes the microphone send a sine at hz (0: silence), rounded to a
+// whole number of hertz.
+func (c *Client) SetTone(hz float64) { c.toneHz.Store(math.Float64bits(math.Round(hz))) }
+
+// toneSecond returns one second of a sine at a whole hz, PCMU-encoded: it
+// repeats seamlessly, and one second is exactly 50 frames, so the send loop
+// only slices it.
+func toneSecond(hz, amp float64) []byte {
+	pcm := make([]int16, media.SampleRate)
+	for i := range pcm {
+		pcm[i] = int16(amp * 32767 * math.Sin(2*math.Pi*hz*float64(i)/media.SampleRate))
+	}
+	return media.EncodeFrame(media.PCMU, pcm, nil)
+}
 
 // sendLoop sends one 20 ms PCMU packet per tick: the tone or silence.
 func (c *Client) sendLoop() {
@@ -380,31 +395,30 @@ func (c *Client) sendLoop() {
 	}
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
-	pcm := make([]int16, 160)
-	payload := make([]byte, 0, 160)
 	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: uint8(media.PCMU), Marker: true}}
-	var phase float64
+	var (
+		hz    = math.NaN() // the tone sec holds; NaN: none yet
+		sec   []byte       // one second of it, encoded
+		frame int          // the next frame of sec to send
+	)
 	for {
 		select {
 		case <-c.ctx.Done():
 			return
 		case <-t.C:
 		}
-		hz := math.Float64frombits(c.toneHz.Load())
-		for i := range pcm {
-			pcm[i] = int16(amp * 32767 * math.Sin(phase))
-			phase += 2 * math.Pi * hz / media.SampleRate
+		if want := math.Float64frombits(c.toneHz.Load()); want != hz {
+			hz, sec = want, toneSecond(want, amp)
 		}
-		phase = math.Mod(phase, 2*math.Pi)
-		payload = media.EncodeFrame(media.PCMU, pcm, payload[:0])
-		pkt.Payload = payload
+		pkt.Payload = sec[frame*frameSamples : (frame+1)*frameSamples]
+		frame = (frame + 1) % (media.SampleRate / frameSamples)
 		c.pcMu.Lock()
 		track := c.track
 		c.pcMu.Unlock()
 		_ = track.WriteRTP(&pkt)
 		pkt.Marker = false
 		pkt.SequenceNumber++
-		pkt.Timestamp += 160
+		pkt.Timestamp += frameSamples
 	}
 }
 
