@@ -122,7 +122,11 @@ func (d *Desk) dispatch(dec acd.Decision) {
 		}
 	case acd.Offer:
 		if qc := d.call(dec.Call); qc != nil {
+			// The offer is the agent's before the ring reaches the browser:
+			// the state change that says so comes after this decision, and an
+			// agent may accept sooner.
 			d.mu.Lock()
+			d.agent(dec.Agent).offer = dec.Call
 			ring := qc.ring
 			d.mu.Unlock()
 			ring.CallID = dec.Call
