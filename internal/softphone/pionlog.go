@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/pion/logging"
 )
@@ -12,7 +13,8 @@ import (
 const levelTrace = slog.LevelDebug - 4
 
 // pionLogs adapts pion's logging to slog. pion's Info messages (state
-// changes of every transport) are logged at Debug.
+// changes of every transport) are logged at Debug, and so are the warnings
+// pion gives in the normal course of every agent's connection (routineWarnings).
 type pionLogs struct {
 	log *slog.Logger
 }
@@ -40,10 +42,34 @@ func (l pionLogger) Debug(msg string)                  { l.logf(slog.LevelDebug,
 func (l pionLogger) Debugf(format string, args ...any) { l.logf(slog.LevelDebug, format, args...) }
 func (l pionLogger) Info(msg string)                   { l.logf(slog.LevelDebug, "%s", msg) }
 func (l pionLogger) Infof(format string, args ...any)  { l.logf(slog.LevelDebug, format, args...) }
-func (l pionLogger) Warn(msg string)                   { l.logf(slog.LevelWarn, "%s", msg) }
-func (l pionLogger) Warnf(format string, args ...any)  { l.logf(slog.LevelWarn, format, args...) }
+func (l pionLogger) Warn(msg string)                   { l.warn(msg) }
+func (l pionLogger) Warnf(format string, args ...any)  { l.warn(fmt.Sprintf(format, args...)) }
 func (l pionLogger) Error(msg string)                  { l.logf(slog.LevelError, "%s", msg) }
 func (l pionLogger) Errorf(format string, args ...any) { l.logf(slog.LevelError, format, args...) }
+
+// routineWarnings are parts of the warnings pion logs while every agent's
+// peer connection starts or closes normally: connectivity checks before the
+// browser's candidates arrive, packets that come before DTLS has set up their
+// stream, and reads and accepts cut short by the close. Logged at Warn they
+// would bury real problems under a few lines per sign-in and sign-out.
+var routineWarnings = []string{
+	"Failed to ping without candidate pairs",
+	"mux: no endpoint for packet",
+	"stream is already closed",
+	"read/write on closed pipe",
+}
+
+// warn logs a pion warning, at Debug when it is routine.
+func (l pionLogger) warn(msg string) {
+	level := slog.LevelWarn
+	for _, r := range routineWarnings {
+		if strings.Contains(msg, r) {
+			level = slog.LevelDebug
+			break
+		}
+	}
+	l.logf(level, "%s", msg)
+}
 
 // PionLoggerFactory returns a pion logging.LoggerFactory writing to log, for
 // pion APIs built outside this package (the agent client).
