@@ -358,4 +358,6 @@ func TestAgentTransfersToAgent(t *testing.T) {
 		"transferred anna → agent boris",
 		"offered boris", "agent_answered boris",
 	}, events)
+	require.Equal(t, "1", n.metric(`hotline_queue_calls_total{outcome="answered",queue="support"}`),
+		"one queued call, answered once: waiting for a named agent is no second stay in the queue")
 }

@@ -55,12 +55,18 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 		endedBy      = "caller"
 		outcome      = OutcomeAbandoned
 		queue        = out.Queue
-		joined       = s.opt.Now() // this stay in a queue began (again after a transfer)
+		// A stay in a queue, counted in the queue metrics, begins when the
+		// call joins a queue's line: from the IVR, a transfer to a queue, or a
+		// transfer to an agent that lapsed. Waiting for a named agent is not
+		// a queue stay (KPI.md: answered = queued calls connected).
+		inStay = true
+		joined = s.opt.Now() // when the current stay began
 	)
 	left := func(outcome string) {
-		if s.opt.QueueMetrics != nil {
+		if inStay && s.opt.QueueMetrics != nil {
 			s.opt.QueueMetrics.Left(queue, outcome, s.opt.Now().Sub(joined))
 		}
+		inStay = false
 	}
 	// A bridge re-paces each direction through a relay on the caller's
 	// endpoint, so both legs get one frame per 20 ms whatever the cadence
@@ -90,7 +96,7 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 	defer func() {
 		unbridge()
 		if agent == "" {
-			left(outcome) // abandoned or overflowed while waiting
+			left(outcome) // abandoned or overflowed while waiting in a queue
 		}
 		desk.leave(qc, endedBy)
 	}()
@@ -131,9 +137,11 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 				rec.event("transferred", dec.Agent+" → "+kind+" "+target)
 				log.Info("call transferred", "agent", dec.Agent, "target", dec.Target)
 				agent, leg, held, transferring = "", nil, false, false
-				outcome, queue, joined = OutcomeAbandoned, dec.Queue, s.opt.Now()
+				outcome, queue = OutcomeAbandoned, dec.Queue
+				inStay, joined = kind == "queue", s.opt.Now()
 				p.start(ctx, nil, a.HoldMusic)
 			case acd.TransferLapsed:
+				inStay, joined = true, s.opt.Now()
 				rec.event("transfer_lapsed", dec.Agent+" "+dec.Reason)
 				log.Info("transferred call back in the queue", "target", dec.Agent, "reason", dec.Reason)
 			case acd.Rejected:
