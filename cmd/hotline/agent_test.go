@@ -361,3 +361,58 @@ func TestAgentTransfersToAgent(t *testing.T) {
 	require.Equal(t, "1", n.metric(`hotline_queue_calls_total{outcome="answered",queue="support"}`),
 		"one queued call, answered once: waiting for a named agent is no second stay in the queue")
 }
+
+// The bridge keeps the agent's audio one RTP stream across hold and a new
+// peer connection (a reloaded page makes one): the numbering goes on, and
+// the audio crosses both ways again after each.
+func TestBridgeSurvivesHoldAndReconnect(t *testing.T) {
+	n := startTestNode(t, nodeOptions{extra: agentQueues})
+	anna := n.agent("anna")
+	call := dialSupport(t, n, "4711")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	// talk checks that audio crosses both ways, with tones of its own.
+	talk := func(toAgent, toCaller float64, when string) {
+		t.Helper()
+		anna.SetTone(toCaller)
+		require.NoError(t, call.WaitTone(ctx, toCaller, 200*time.Millisecond), "the agent's voice reaches the caller %s", when)
+		said := make(chan struct{})
+		go func() {
+			defer close(said)
+			_ = call.Say(ctx, media.Tone([]float64{toAgent}, 2*time.Second, 0.3))
+		}()
+		require.Eventually(t, func() bool { return anna.Heard(toAgent, 200*time.Millisecond) > 0.01 },
+			5*time.Second, 50*time.Millisecond, "the caller's voice never reached the agent %s", when)
+		<-said
+	}
+
+	ring := waitMsg[softphone.Ring](t, anna, softphone.TypeRing)
+	require.NoError(t, anna.Send(ctx, softphone.Accept{CallID: ring.CallID}))
+	require.Equal(t, softphone.CallConnected, waitMsg[softphone.Call](t, anna, softphone.TypeCall).Status)
+	talk(600, 1000, "after answering")
+
+	require.NoError(t, anna.Send(ctx, softphone.Hold{CallID: ring.CallID, On: true}))
+	require.Equal(t, softphone.CallHeld, waitMsg[softphone.Call](t, anna, softphone.TypeCall).Status)
+	waitState(t, anna, softphone.StateOnHold)
+	require.NoError(t, anna.Send(ctx, softphone.Hold{CallID: ring.CallID, On: false}))
+	require.Equal(t, softphone.CallConnected, waitMsg[softphone.Call](t, anna, softphone.TypeCall).Status)
+	talk(700, 1100, "after hold")
+
+	require.NoError(t, anna.Connect(ctx), "a new peer connection during the call")
+	talk(800, 1200, "after a new peer connection")
+
+	st := anna.Stream()
+	require.Greater(t, st.Packets, int64(100))
+	require.Zero(t, st.Misnumbered, "sequence numbers and timestamps go on as one stream, across the new peer connection too: %+v", st)
+	require.Equal(t, int64(1), st.SSRCChanges, "each peer connection has its own SSRC: %+v", st)
+
+	require.NoError(t, call.Hangup(ctx))
+	d := n.waitEnded(call.CallID())
+	var kinds []string
+	for _, e := range d.Events {
+		if e.Kind == "held" || e.Kind == "resumed" {
+			kinds = append(kinds, e.Kind)
+		}
+	}
+	require.Equal(t, []string{"held", "resumed"}, kinds, "hold is in the call's events")
+}

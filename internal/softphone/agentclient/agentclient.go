@@ -83,6 +83,8 @@ type Client struct {
 	rec      []int16 // ring of the last recordSamples received samples
 	recPos   int
 	recCount int64 // samples received in total
+	stream   StreamStats
+	last     rtp.Header // the previous packet's header, once stream.Packets > 0
 
 	closeOnce sync.Once
 }
@@ -437,6 +439,7 @@ func (c *Client) readTrack(t *webrtc.TrackRemote) {
 		}
 		pcm = media.DecodeFrame(media.PCMU, pkt.Payload, pcm[:0])
 		c.recMu.Lock()
+		c.stream.add(&c.last, &pkt.Header, len(pcm))
 		for _, s := range pcm {
 			c.rec[c.recPos] = s
 			c.recPos = (c.recPos + 1) % len(c.rec)
@@ -444,6 +447,49 @@ func (c *Client) readTrack(t *webrtc.TrackRemote) {
 		c.recCount += int64(len(pcm))
 		c.recMu.Unlock()
 	}
+}
+
+// StreamStats describes the RTP stream the server sent this client, over
+// every peer connection it had: a reconnect must continue the same stream.
+type StreamStats struct {
+	Packets int64 // packets received
+	Lost    int64 // sequence numbers skipped (packets not received)
+	// Misnumbered counts packets whose numbering breaks the stream: a
+	// sequence number that went back, or a timestamp that did not move by
+	// the samples of the packets in between (a marked packet, the start of
+	// a talkspurt, may move it further).
+	Misnumbered int64
+	SSRCChanges int64 // the SSRC changed: each peer connection has its own
+}
+
+// add accounts for packet h of n samples after last, and makes it last.
+func (s *StreamStats) add(last, h *rtp.Header, n int) {
+	defer func() { *last = *h; last.CSRC, last.Extensions = nil, nil }()
+	s.Packets++
+	if s.Packets == 1 {
+		return
+	}
+	if h.SSRC != last.SSRC {
+		s.SSRCChanges++ // a new RTP session (peer connection); the numbering is still checked
+	}
+	gap := h.SequenceNumber - last.SequenceNumber // mod 2^16
+	if gap == 0 || gap > 1<<15 {
+		s.Misnumbered++
+		return
+	}
+	s.Lost += int64(gap) - 1
+	advance := h.Timestamp - last.Timestamp // mod 2^32
+	want := uint32(gap) * uint32(n)
+	if advance != want && !(h.Marker && advance > want && advance < 1<<31) {
+		s.Misnumbered++
+	}
+}
+
+// Stream returns what the client saw of the server's RTP stream so far.
+func (c *Client) Stream() StreamStats {
+	c.recMu.Lock()
+	defer c.recMu.Unlock()
+	return c.stream
 }
 
 // Received returns how many samples of audio the client has heard so far.
