@@ -590,3 +590,31 @@ func FuzzCheckOrigin(f *testing.F) {
 		}
 	})
 }
+
+// Password checks run a bounded number at a time: with every slot taken a
+// sign-in waits (it neither fails nor skips the check), and goes through
+// once a slot frees; a check whose request is gone while waiting gives up.
+func TestSignInsWaitForAHashingSlot(t *testing.T) {
+	e := newAuthEnv(t)
+	e.addUser("anna", store.RoleAgent, "correct horse battery")
+	for range cap(e.auth.hashing) {
+		e.auth.hashing <- struct{}{}
+	}
+	done := make(chan response, 1)
+	go func() { done <- e.browser().login("anna", "correct horse battery") }()
+	require.Never(t, func() bool { return len(done) > 0 }, 300*time.Millisecond, 20*time.Millisecond,
+		"the sign-in did not wait for a hashing slot")
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := e.auth.checkPassword(ctx, true, "x", "y")
+	require.ErrorIs(t, err, context.Canceled)
+
+	<-e.auth.hashing
+	select {
+	case r := <-done:
+		require.Equal(t, http.StatusOK, r.code, "%v", r.body)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the sign-in never got the freed slot")
+	}
+}
