@@ -455,6 +455,17 @@ func TestMaxLenAndEmptyQueues(t *testing.T) {
 			{Kind: Overflow, Call: "c4", Target: "node:main:closed", Reason: "queue empty"},
 		}, briefs(got), "leave_when_empty: the last member left")
 		require.Equal(t, 1, h.snapshot().Queues[0].Waiting, "small has no leave_when_empty")
+
+		// The last member signs out while the call rings for them: it does
+		// not go back to wait in the empty queue.
+		h.in(Input{Kind: CallerHungUp, Call: "c1"})
+		h.signIn("a")
+		h.in(queued("c5", "strict", 0))
+		require.Equal(t, StateOffered, h.snapshot().Agents[0].State, "c5 rings for a")
+		got = h.in(Input{Kind: AgentSignedOut, Agent: "a"})
+		require.Contains(t, briefs(got), brief{Kind: Overflow, Call: "c5", Target: "node:main:closed", Reason: "queue empty"},
+			"leave_when_empty: the last member left while the call rang for them")
+		require.Zero(t, h.snapshot().Queues[1].Waiting)
 	})
 }
 

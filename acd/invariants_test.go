@@ -17,6 +17,8 @@ type sim struct {
 	now    time.Time
 	states map[string]State // from AgentStateChanged decisions
 	all    []Decision
+	// staffed: the queues with a member signed in before the current step
+	staffed map[*queue]bool
 }
 
 func newSim(t testing.TB, cfg Config, seed uint64) *sim {
@@ -29,6 +31,10 @@ func newSim(t testing.TB, cfg Config, seed uint64) *sim {
 func (s *sim) step(in Input) []Decision {
 	s.t.Helper()
 	from := len(s.m.out)
+	s.staffed = map[*queue]bool{}
+	for _, q := range s.m.queues {
+		s.staffed[q] = q.signedIn() > 0
+	}
 	s.m.apply(in, s.now)
 	got := slices.Clone(s.m.out[from:])
 	s.m.out = s.m.out[:0]
@@ -177,6 +183,9 @@ func (s *sim) check(after Input) {
 		if waiting != q.waiting || reserved != q.reserved || ringing != q.ringing || talking != q.talking {
 			fail("queue %s counts %d/%d/%d/%d, found %d/%d/%d/%d", q.cfg.Name,
 				q.waiting, q.reserved, q.ringing, q.talking, waiting, reserved, ringing, talking)
+		}
+		if q.cfg.LeaveWhenEmpty && s.staffed[q] && q.signedIn() == 0 && waiting > 0 {
+			fail("the last member of queue %s left but %d calls still wait in it (leave_when_empty)", q.cfg.Name, waiting)
 		}
 	}
 }

@@ -724,12 +724,15 @@ func (m *machine) requeueIfUnoffered(c *call, why string) {
 	c.q.ringing--
 	c.state = callWaiting
 	m.push(c)
-	if mw := c.q.cfg.MaxWait; mw > 0 && !m.now.Before(c.waitFrom.Add(mw)) {
+	switch {
+	case c.q.cfg.MaxWait > 0 && !m.now.Before(c.waitFrom.Add(c.q.cfg.MaxWait)):
 		m.overflow(c, "max wait")
-		return
+	case c.q.cfg.LeaveWhenEmpty && c.q.signedIn() == 0:
+		m.overflow(c, "queue empty") // the last member left while it rang for them
+	default:
+		m.routeCall(c)
+		m.callTimer(c)
 	}
-	m.routeCall(c)
-	m.callTimer(c)
 }
 
 // offer rings agents with c.
