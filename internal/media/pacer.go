@@ -347,10 +347,15 @@ func (p *Pacer) step(sub int64) {
 	}
 	p.mu.Unlock()
 
+	// A relay whose lock a writer holds right now is served after everyone
+	// else in the slot, so that one descheduled writer delays one call, not
+	// the slot.
+	contended := p.relays[:0] // reuses the snapshot's front as it is consumed
 	for _, r := range p.relays {
-		r.tick()
+		if !r.tryTick() {
+			contended = append(contended, r)
+		}
 	}
-	clear(p.relays)
 
 	finished := 0
 	for _, s := range p.batch {
@@ -359,6 +364,10 @@ func (p *Pacer) step(sub int64) {
 		}
 	}
 	clear(p.batch)
+	for _, r := range contended {
+		r.tick()
+	}
+	clear(p.relays)
 	if finished > 0 {
 		p.mu.Lock()
 		live := sl.streams[:0]

@@ -219,12 +219,32 @@ func (r *Relay) runTicker() {
 // tick is one frame time: it writes the next queued frame, if any.
 func (r *Relay) tick() {
 	r.wmu.Lock()
-	defer r.wmu.Unlock()
-	if r.err != nil {
-		return
-	}
 	r.mu.Lock()
-	if r.closed {
+	r.send()
+}
+
+// tryTick is tick when neither of the relay's locks is held elsewhere, and
+// false, having done nothing, when one is. The pacer, which serves every
+// call, must not wait for a writer that the kernel descheduled while it held
+// the queue's lock: it serves everyone else first and comes back to this
+// relay (a rare case for TryLock that is right).
+func (r *Relay) tryTick() bool {
+	if !r.wmu.TryLock() {
+		return false
+	}
+	if !r.mu.TryLock() {
+		r.wmu.Unlock()
+		return false
+	}
+	r.send()
+	return true
+}
+
+// send writes the next queued frame, if any; the caller holds wmu and mu,
+// and send releases both.
+func (r *Relay) send() {
+	defer r.wmu.Unlock()
+	if r.err != nil || r.closed {
 		r.mu.Unlock()
 		return
 	}

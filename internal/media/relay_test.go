@@ -3,6 +3,7 @@ package media
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"runtime"
 	"slices"
 	"testing"
@@ -307,4 +308,41 @@ func TestRelayOnDoneContext(t *testing.T) {
 			time.Second, time.Millisecond)
 		require.NoError(t, r.Close())
 	}
+}
+
+// A writer that holds one relay's lock (the kernel descheduled it there)
+// delays that relay only: the pacer serves the rest of the slot and comes
+// back to it.
+func TestPacerDoesNotWaitForAStuckWriter(t *testing.T) {
+	// A pacer whose steps the test runs itself.
+	p := &Pacer{epoch: time.Now(), log: slog.New(slog.DiscardHandler), obs: nopPacerObserver{},
+		pollBufs: newPollBuffers(), done: make(chan struct{})}
+	for i := range p.slots {
+		p.slots[i].eps = make(map[*Endpoint]struct{})
+	}
+	stuckRec, onTimeRec := &timedRecorder{}, &timedRecorder{}
+	stuck := newRelay(t.Context(), stuckRec, nil, p, 0) // the same slot, served first
+	onTime := newRelay(t.Context(), onTimeRec, nil, p, 0)
+	require.NoError(t, stuck.WriteFrame(frameOf(1)))
+	require.NoError(t, onTime.WriteFrame(frameOf(2)))
+
+	stuck.mu.Lock() // the writer stuck inside the relay's lock
+	stepped := make(chan struct{})
+	go func() {
+		defer close(stepped)
+		p.step(0)
+	}()
+	require.Eventually(t, func() bool { v, _ := written(onTimeRec); return len(v) == 1 },
+		5*time.Second, time.Millisecond, "the pacer waited for the stuck relay before serving the next")
+	select {
+	case <-stepped:
+		t.Fatal("the step ended without serving the stuck relay")
+	default:
+	}
+	stuck.mu.Unlock()
+	<-stepped
+	v, _ := written(stuckRec)
+	require.Equal(t, []int16{1}, v, "the stuck relay is served once its writer lets go")
+	require.NoError(t, stuck.Close())
+	require.NoError(t, onTime.Close())
 }
