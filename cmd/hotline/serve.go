@@ -48,6 +48,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log := newLogger(cfg.Log, stderr)
 	if cfg.RTP.Realtime {
 		spareProcs(log)
+		mediaPriority(log)
 	}
 	n, err := startNode(ctx, cfg, fsys, log)
 	if err != nil {
@@ -95,6 +96,28 @@ func spareProcs(log *slog.Logger) {
 	n := runtime.GOMAXPROCS(0) + extraProcs
 	runtime.GOMAXPROCS(n)
 	log.Info("go processors", "gomaxprocs", n, "cpus", runtime.NumCPU())
+}
+
+// processNice is the scheduling priority (nice) mediaPriority gives the
+// process: ahead of ordinary programs, below the kernel's own threads.
+const processNice = -10
+
+// mediaPriority raises the priority of all the process's threads (nice
+// processNice), as telephony servers do (Asterisk -p, FreeSWITCH -hp). The
+// pacer's thread has real-time priority, but the Go runtime hands it a
+// processor through ordinary threads (after the runtime's scheduler took
+// the processor away): on a machine busy with other programs those threads
+// waited for a CPU, and the pacer with them. In bench-agents this cut the
+// send-interval p99 from 0.8–1.5 ms to 0.2–0.4 ms. Without the right to
+// raise it (root, CAP_SYS_NICE or LimitNICE=) a warning is logged and
+// nothing changes.
+func mediaPriority(log *slog.Logger) {
+	threads, err := raisePriority(processNice)
+	if err != nil {
+		log.Warn("process priority not raised; frames may be late on a busy machine", "nice", processNice, "err", err)
+		return
+	}
+	log.Info("process priority", "nice", processNice, "threads", threads)
 }
 
 // node is one running hotline: everything serve starts, in the order it stops.

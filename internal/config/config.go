@@ -57,7 +57,8 @@ type RTPConfig struct {
 	// neighbours do not delay frames. Without the right it logs a warning
 	// and runs at normal priority. `hotline serve` then also runs two more
 	// Go processors (GOMAXPROCS) than the default, unless the GOMAXPROCS
-	// variable is set: see cmd/hotline's spareProcs.
+	// variable is set, and raises the whole process's priority to nice -10
+	// (needs the same rights; see cmd/hotline's spareProcs and mediaPriority).
 	Realtime bool `yaml:"realtime"`
 }
 
