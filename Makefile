@@ -54,9 +54,11 @@ bench-load:
 
 ## bench-agents: SIPp callers ⇄ hotline ⇄ pure-Go WebRTC agents (needs root and sip-tester): 300 calls
 ## bridged at once, audio both ways; prints calls completed, send-interval p99 on both legs (the agent leg
-## from a loopback packet capture), accept → two-way audio (median, p99), CPU and memory
+## from a loopback packet capture), accept → two-way audio (median, p99), CPU and memory. Every call is
+## recorded (RECORD=off for the same run without recording)
+RECORD    ?= bridged
 bench-agents:
-	$(GO) run ./internal/agentload -go $(GO) -calls 300 -rate 30 -hold 35s -timeout 5m
+	$(GO) run ./internal/agentload -go $(GO) -calls 300 -rate 30 -hold 35s -timeout 5m -record $(RECORD)
 
 ## prompts: regenerate the demo prompts (espeak-ng, sox) and hold music
 prompts:

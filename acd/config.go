@@ -74,6 +74,12 @@ type QueueConfig struct {
 	// target has not become ready for it by then, it goes back to the queue.
 	// 0 = DefaultTransferWait.
 	TransferWait time.Duration `yaml:"transfer_wait" json:"transfer_wait,omitempty"`
+	// Record and Retention are the queue's recording settings: what of its
+	// calls is recorded (bridged, from_queue, whole, off; "" = bridged) and
+	// how long recordings are kept ("90d"; "" = until deleted by hand). The
+	// switchboard and the recorder use them; the ACD only carries them.
+	Record    string `yaml:"record" json:"record,omitempty"`
+	Retention string `yaml:"retention" json:"retention,omitempty"`
 }
 
 // Member is an agent in a queue with that queue's skill levels.

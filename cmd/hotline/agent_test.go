@@ -58,9 +58,15 @@ func (n *testNode) addUser(username string, role store.Role) string {
 // login signs in over the API and returns the session cookie header.
 func (n *testNode) login(username, password string) (cookie string, status int) {
 	n.t.Helper()
+	return loginAt(n.t, n.HTTPAddr(), username, password)
+}
+
+// loginAt signs in at a hotline's HTTP address.
+func loginAt(t *testing.T, httpAddr, username, password string) (cookie string, status int) {
+	t.Helper()
 	body, _ := json.Marshal(map[string]string{"username": username, "password": password})
-	res, err := http.Post("http://"+n.HTTPAddr()+"/api/v1/login", "application/json", bytes.NewReader(body))
-	require.NoError(n.t, err)
+	res, err := http.Post("http://"+httpAddr+"/api/v1/login", "application/json", bytes.NewReader(body))
+	require.NoError(t, err)
 	defer res.Body.Close()
 	for _, c := range res.Cookies() {
 		cookie = c.Name + "=" + c.Value
@@ -80,17 +86,23 @@ func (n *testNode) agentWelcome(username string) (*agentclient.Client, softphone
 	n.t.Helper()
 	cookie, status := n.login(username, n.addUser(username, store.RoleAgent))
 	require.Equal(n.t, 200, status)
+	return connectAgent(n.t, n.HTTPAddr(), cookie)
+}
+
+// connectAgent connects a signed-in agent's softphone and goes ready.
+func connectAgent(t *testing.T, httpAddr, cookie string) (*agentclient.Client, softphone.Welcome) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := agentclient.Dial(ctx, "ws://"+n.HTTPAddr()+"/api/v1/agent/ws",
+	c, err := agentclient.Dial(ctx, "ws://"+httpAddr+"/api/v1/agent/ws",
 		agentclient.Options{Header: http.Header{"Cookie": {cookie}}})
-	require.NoError(n.t, err)
-	n.t.Cleanup(func() { _ = c.Close() })
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
 	w, err := c.Hello(ctx)
-	require.NoError(n.t, err)
-	require.NoError(n.t, c.Connect(ctx))
-	require.NoError(n.t, c.Send(ctx, softphone.Ready{}))
-	waitState(n.t, c, softphone.StateReady)
+	require.NoError(t, err)
+	require.NoError(t, c.Connect(ctx))
+	require.NoError(t, c.Send(ctx, softphone.Ready{}))
+	waitState(t, c, softphone.StateReady)
 	return c, w
 }
 

@@ -87,6 +87,7 @@ type nodeOptions struct {
 	drain    time.Duration // shutdown.drain_timeout
 	rtpPorts string
 	extra    string // more configuration (acd, softphone)
+	hooks    nodeHooks
 }
 
 // testNode is a running hotline for one test.
@@ -125,7 +126,7 @@ log: {level: debug}
 	require.NoError(t, err)
 	logs := &syncWriter{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	n, err := startNode(context.Background(), cfg, fsys, log)
+	n, err := startNodeWith(context.Background(), cfg, fsys, log, o.hooks)
 	require.NoError(t, err)
 	secret, err := httpapi.GenerateAPIToken()
 	require.NoError(t, err)

@@ -4,6 +4,7 @@
 //	hotline serve   [--config FILE] [--sip ADDR] [--http ADDR] [--rtp-ports LO-HI] [--data DIR] [--database URL]
 //	hotline check   [FILE]         validate a configuration and print its IVR flows as trees
 //	hotline migrate [--config FILE] [--data DIR] [--database URL]
+//	hotline recording decrypt --identity FILE IN.wav.age [OUT.wav]
 //	hotline version
 //
 // With no --config, the built-in demo runs (loopback, demo IVR, SQLite under ./data).
@@ -54,6 +55,7 @@ commands:
   migrate   bring the database schema up to date
   user      manage agents, supervisors and admins (add, passwd, list, disable, enable)
   token     manage API tokens for scripts (create, list, disable, enable)
+  recording decrypt an encrypted recording file (decrypt --identity FILE IN [OUT])
   version   print the version
 `
 
@@ -74,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return userCmd(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "token":
 		return tokenCmd(ctx, args[1:], stdout, stderr)
+	case "recording":
+		return recordingCmd(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "hotline", version)
 		return nil

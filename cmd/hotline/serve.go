@@ -30,6 +30,7 @@ import (
 	"github.com/hotline/hotline/internal/store"
 	"github.com/hotline/hotline/internal/switchboard"
 	"github.com/hotline/hotline/internal/web"
+	"github.com/hotline/hotline/recordings"
 	"github.com/hotline/hotline/sip"
 )
 
@@ -124,28 +125,42 @@ func mediaPriority(log *slog.Logger) {
 type node struct {
 	cfg    config.Config
 	log    *slog.Logger
+	hooks  nodeHooks
 	store  store.Store
 	writer *store.Writer
 	board  *switchboard.Switchboard
 	desk   *switchboard.Desk // nil when no queue is configured
 	hub    *softphone.Hub
-	pacer  *media.Pacer // paces every call's prompts and drains its RTP; closed after SIP
+	pacer  *media.Pacer        // paces every call's prompts and drains its RTP; closed after SIP
+	tapes  *recordings.Service // records the calls; closed after SIP, before the writer
 	sip    *sip.Server
 	http   *http.Server
 	httpLn net.Listener
 
-	wg       sync.WaitGroup // the HTTP server and the store gauge
-	acdWG    sync.WaitGroup // the ACD actor and the desk's dispatcher
-	stopACD  context.CancelFunc
-	stopOnce sync.Once
-	stopErr  error
-	done     chan struct{}
+	wg        sync.WaitGroup // the HTTP server, the store gauge and the retention sweeper
+	acdWG     sync.WaitGroup // the ACD actor and the desk's dispatcher
+	stopACD   context.CancelFunc
+	stopSweep context.CancelFunc
+	stopOnce  sync.Once
+	stopErr   error
+	done      chan struct{}
 }
 
 // startNode opens the store, loads the flows and prompts, and starts SIP and
 // HTTP. On error everything already started is stopped again.
 func startNode(ctx context.Context, cfg config.Config, fsys fs.FS, log *slog.Logger) (*node, error) {
-	n := &node{cfg: cfg, log: log, done: make(chan struct{})}
+	return startNodeWith(ctx, cfg, fsys, log, nodeHooks{})
+}
+
+// nodeHooks replace parts of a node in tests.
+type nodeHooks struct {
+	// recordingFile creates recording files (nil: the real files).
+	recordingFile func(name string) (recordings.File, error)
+}
+
+// startNodeWith is startNode with test hooks.
+func startNodeWith(ctx context.Context, cfg config.Config, fsys fs.FS, log *slog.Logger, hooks nodeHooks) (*node, error) {
+	n := &node{cfg: cfg, log: log, hooks: hooks, done: make(chan struct{})}
 	if err := n.start(ctx, fsys); err != nil {
 		_ = n.Shutdown(context.Background())
 		return nil, err
@@ -174,9 +189,12 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 			return err
 		}
 	}
+	if n.tapes, err = startRecordings(ctx, cfg, n.store, n.writer, m.Recordings, n.hooks.recordingFile, log); err != nil {
+		return err
+	}
 	n.board = switchboard.New(assets, switchboard.Options{
 		Recorder: n.writer, Metrics: m.Calls, MediaObserver: m.RTP, Logger: log, Desk: n.desk,
-		QueueMetrics: m.Queues,
+		QueueMetrics: m.Queues, Recordings: n.tapes, RecordPolicy: recordPolicy(cfg),
 	})
 
 	lo, hi, _ := config.ParsePortRange(cfg.RTP.Ports)
@@ -221,16 +239,29 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 		Logger:  log,
 		Auth:    auth,
 		Pages:   web.Handler(),
+
+		Recordings:  n.store,
+		Audio:       n.tapes,
+		Audit:       n.writer,
+		AuditReader: n.store,
+		CallControl: noCalls{},
 	}
 	if n.hub != nil {
 		opts.Agents, opts.Queues = n.hub, n.desk
+		opts.CallControl = pciControl{n.desk}
 	}
 	api := httpapi.New(opts)
 	if n.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
 		return fmt.Errorf("http: %w", err)
 	}
 	n.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
-	n.wg.Add(2)
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	n.stopSweep = stopSweep
+	n.wg.Add(3)
+	go func() {
+		defer n.wg.Done()
+		n.tapes.RunSweeper(sweepCtx, n.store, cfg.Recordings.SweepEvery)
+	}()
 	go func() {
 		defer n.wg.Done()
 		if err := n.http.Serve(n.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -343,6 +374,9 @@ func (n *node) reload(cfg config.Config, fsys fs.FS) {
 func (n *node) Shutdown(ctx context.Context) error {
 	n.stopOnce.Do(func() {
 		close(n.done)
+		if n.stopSweep != nil {
+			n.stopSweep()
+		}
 		var errs []error
 		if n.sip != nil {
 			n.sip.Drain()
@@ -369,6 +403,9 @@ func (n *node) Shutdown(ctx context.Context) error {
 			errs = append(errs, n.httpLn.Close())
 		}
 		n.wg.Wait()
+		if n.tapes != nil {
+			errs = append(errs, n.tapes.Close())
+		}
 		if n.writer != nil {
 			wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			errs = append(errs, n.writer.Close(wctx))

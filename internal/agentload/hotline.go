@@ -19,10 +19,11 @@ import (
 func agentName(i int) string { return fmt.Sprintf("agent%03d", i) }
 
 // writeConfig writes a hotline config for the run into dir: the demo's SIP,
-// IVR and prompts, a support queue whose members are the agents, and the
-// softphone on muxPort. The demo's flows, prompts and music are linked
-// next to it (relative paths resolve against the config's folder).
-func writeConfig(dir, root string, agents, muxPort int) (string, error) {
+// IVR and prompts, a support queue whose members are the agents and that
+// records as record says, and the softphone on muxPort. The demo's flows,
+// prompts and music are linked next to it (relative paths resolve against
+// the config's folder).
+func writeConfig(dir, root string, agents, muxPort int, record string) (string, error) {
 	for _, d := range []string{"flows", "prompts", "music"} {
 		if err := os.Symlink(filepath.Join(root, "internal", "demo", d), filepath.Join(dir, d)); err != nil {
 			return "", fmt.Errorf("link demo %s: %w", d, err)
@@ -67,6 +68,7 @@ acd:
       wrap_up: 0s
       max_wait: 20m
       join_when_empty: true
+      record: ` + record + `
     - name: billing
       members:
         - {agent: agent001}

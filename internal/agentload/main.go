@@ -64,6 +64,7 @@ type options struct {
 	Hotline  string
 	Logs     string
 	CPUProf  string
+	Record   string
 	Args     []string
 	rtpLo    int
 	rtpHi    int
@@ -83,6 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fl.StringVar(&o.Hotline, "hotline", "", "use this hotline `BINARY` instead of building ./cmd/hotline")
 	fl.StringVar(&o.Logs, "logs", "", "keep the hotline's log and SIPp's error log in `DIR`")
 	fl.StringVar(&o.CPUProf, "cpuprofile", "", "write the load generator's own CPU profile to `FILE` (where its time goes)")
+	fl.StringVar(&o.Record, "record", "bridged", "what the support queue records: `bridged` (every bridged call) or off")
 	if err := fl.Parse(args); err != nil {
 		return o, err
 	}
@@ -102,6 +104,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-hold must be at least 1s")
 	case o.Timeout <= 0:
 		return o, errors.New("-timeout must be above 0")
+	case o.Record != "bridged" && o.Record != "off":
+		return o, errors.New("-record must be bridged or off")
 	case !ok || err1 != nil || err2 != nil || o.rtpLo < 1024 || o.rtpHi > 65535 || o.rtpLo >= o.rtpHi:
 		return o, fmt.Errorf("-rtp-ports %q: want LO-HI, 1024 ≤ LO < HI ≤ 65535", o.RTPPorts)
 	}
@@ -175,7 +179,7 @@ func run(ctx context.Context, o options, log *slog.Logger) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	config, err := writeConfig(dir, root, o.Calls, muxPort)
+	config, err := writeConfig(dir, root, o.Calls, muxPort, o.Record)
 	if err != nil {
 		return nil, err
 	}

@@ -75,6 +75,7 @@ type report struct {
 	SelfCPU                   float64
 	PeakRSSKiB                int64
 	RTPOut                    float64
+	Recorded                  recorded // the recorder's work, from the hotline's metrics
 	Warnings                  int
 	FirstWarnings             []string
 }
@@ -150,6 +151,33 @@ func (r *report) analyze(metrics []byte, p *pool) {
 	r.RTPOut, _ = counterSum(metrics, "hotline_rtp_packets_total", "direction", "out")
 	r.PacerLate = histogramSummary(metrics, "hotline_media_pacer_lateness_seconds")
 	r.PacerWork = histogramSummary(metrics, "hotline_media_pacer_work_seconds")
+	r.Recorded.Started, _ = counterSum(metrics, "hotline_recordings_started_total", "", "")
+	r.Recorded.Bytes, _ = counterSum(metrics, "hotline_recording_bytes_total", "", "")
+	r.Recorded.Failed, _ = counterSum(metrics, "hotline_recordings_failed_total", "", "")
+	if h, err := parseHistogram(bytes.NewReader(metrics), "hotline_recording_write_seconds"); err == nil {
+		r.Recorded.Writes = h.Total()
+	}
+	r.Recorded.Write = histogramSummary(metrics, "hotline_recording_write_seconds")
+}
+
+// recorded is what the recorder did in a run.
+type recorded struct {
+	Started, Bytes, Failed, Writes float64
+	Write                          string // p50 / p99 of one batched write
+}
+
+// String sums the recorder's figures up for the report: per recorded call
+// second (the audio bytes / 32,000), the bytes and write calls.
+func (r recorded) String() string {
+	if r.Started == 0 {
+		return "not recording"
+	}
+	secs := r.Bytes / 32000
+	if secs == 0 {
+		return fmt.Sprintf("%.0f started, nothing written", r.Started)
+	}
+	return fmt.Sprintf("%.0f calls, %.0f failed; %.0f bytes/s and %.2f writes/s per call; write p50 / p99 %s",
+		r.Started, r.Failed, r.Bytes/secs, r.Writes/secs, r.Write)
 }
 
 // devShareBounds are the bounds devShares reports.
@@ -290,6 +318,7 @@ func (r *report) write(w io.Writer) {
 	fmt.Fprintf(w, "| hotline peak resident memory | %.1f MiB | report |\n", float64(r.PeakRSSKiB)/1024)
 	fmt.Fprintf(w, "| load generator CPU (agents + capture, this process) | %.0f %% of one core | report |\n", r.SelfCPU*100)
 	fmt.Fprintf(w, "| RTP packets sent by the hotline (metric) | %.0f | report |\n", r.RTPOut)
+	fmt.Fprintf(w, "| recordings (hotline metrics) | %s | report |\n", r.Recorded)
 	c, b, a := r.Capture.Legs[legCaller], r.Capture.Legs[legCallerBridged], r.Capture.Legs[legAgent]
 	fmt.Fprintf(w, "| PCMU packets captured to callers / agents | %d / %d (seq jumps %d / %d, capture drops %d) | report |\n",
 		c.Packets+b.Packets, a.Packets, c.Jumps+b.Jumps, a.Jumps, r.Capture.KernelDrops)

@@ -22,6 +22,7 @@ import (
 	"github.com/hotline/hotline/internal/httpapi"
 	"github.com/hotline/hotline/internal/softphone"
 	"github.com/hotline/hotline/internal/store"
+	"github.com/hotline/hotline/recordings"
 	"github.com/hotline/hotline/sip"
 )
 
@@ -37,8 +38,11 @@ type Config struct {
 	ACD       acd.Config         `yaml:"acd"`
 	Softphone softphone.Config   `yaml:"softphone"`
 	Auth      httpapi.AuthConfig `yaml:"auth"`
-	Shutdown  ShutdownConfig     `yaml:"shutdown"`
-	Log       LogConfig          `yaml:"log"`
+	// Recordings is where and how calls are recorded; each queue says what
+	// it records (acd.queues[].record, .retention).
+	Recordings recordings.Config `yaml:"recordings"`
+	Shutdown   ShutdownConfig    `yaml:"shutdown"`
+	Log        LogConfig         `yaml:"log"`
 }
 
 // HTTPConfig is the API, metrics and health listener.
@@ -90,12 +94,13 @@ func Default() Config {
 			IP: "127.0.0.1", Ports: "10000-20000",
 			MediaTimeout: 30 * time.Second, Quarantine: 30 * time.Second, Realtime: true,
 		},
-		Store:     store.Config{DataDir: "data"},
-		Softphone: softphone.DefaultConfig(),
-		Auth:      httpapi.DefaultAuthConfig(),
-		Prompts:   PromptsConfig{Dir: "prompts", Languages: []string{"en"}, DefaultLanguage: "en"},
-		Shutdown:  ShutdownConfig{DrainTimeout: 30 * time.Second},
-		Log:       LogConfig{Level: "info", Format: "text"},
+		Store:      store.Config{DataDir: "data"},
+		Softphone:  softphone.DefaultConfig(),
+		Auth:       httpapi.DefaultAuthConfig(),
+		Prompts:    PromptsConfig{Dir: "prompts", Languages: []string{"en"}, DefaultLanguage: "en"},
+		Shutdown:   ShutdownConfig{DrainTimeout: 30 * time.Second},
+		Recordings: recordings.Config{SweepEvery: recordings.DefaultSweepEvery},
+		Log:        LogConfig{Level: "info", Format: "text"},
 	}
 }
 
@@ -149,6 +154,17 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Auth.Validate(); err != nil {
 		errs = append(errs, prefixed("auth", err))
+	}
+	if err := c.Recordings.Validate(); err != nil {
+		errs = append(errs, prefixed("recordings", err))
+	}
+	for i, q := range c.ACD.Queues {
+		if _, err := recordings.ParseMode(q.Record); err != nil {
+			bad("acd.queues."+strconv.Itoa(i)+".record", "%v", err)
+		}
+		if _, err := recordings.ParseRetention(q.Retention); err != nil {
+			bad("acd.queues."+strconv.Itoa(i)+".retention", "%v", err)
+		}
 	}
 	if _, err := netip.ParseAddrPort(c.HTTP.Addr); err != nil {
 		bad("http.addr", "%q is not host:port", c.HTTP.Addr)

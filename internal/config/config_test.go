@@ -56,6 +56,12 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		"no flows":      {"http:\n  addr: 127.0.0.1:1\n", "hotline.yaml:1: flows: name at least one IVR flow file"},
 		"bad language":  {minimal + "\nprompts:\n  languages: [English]\n  default_language: English\n", "hotline.yaml:6: prompts.languages.0"},
 		"bad log level": {minimal + "\nlog:\n  level: loud\n", `hotline.yaml:6: log.level: "loud" is not one of`},
+		"bad record mode": {minimal + "\nacd:\n  queues:\n    - name: q\n      record: always\n",
+			`hotline.yaml:8: acd.queues.0.record: record "always": want bridged, from_queue, whole or off`},
+		"bad retention": {minimal + "\nacd:\n  queues:\n    - name: q\n      retention: forever\n",
+			`hotline.yaml:8: acd.queues.0.retention: retention "forever"`},
+		"bad recipient": {minimal + "\nrecordings:\n  encrypt_to: AGE-SECRET-KEY-1XYZ\n",
+			"hotline.yaml:6: recordings.encrypt_to: sealed: the age recipient is a secret key"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := load(t, tc.yaml)

@@ -56,12 +56,20 @@ type authEnv struct {
 	logs  *syncBuffer
 	auth  *Auth
 	srv   *httptest.Server
+	// configure, when set, adds to the API's options (recordings_test.go).
+	configure func(*Options)
 }
 
 func newAuthEnv(t *testing.T) *authEnv {
 	t.Helper()
+	return newAuthEnvWith(t, nil)
+}
+
+// newAuthEnvWith is newAuthEnv with configure adding to the API's options.
+func newAuthEnvWith(t *testing.T, configure func(*Options)) *authEnv {
+	t.Helper()
 	e := &authEnv{t: t, dir: filepath.Join(t.TempDir(), "data"), logs: &syncBuffer{},
-		clock: &testClock{t: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}}
+		clock: &testClock{t: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}, configure: configure}
 	e.open()
 	return e
 }
@@ -78,7 +86,11 @@ func (e *authEnv) open() {
 	require.NoError(t, err)
 	e.auth.dummyCost = bcrypt.MinCost // users here are hashed at MinCost too
 	mux := http.NewServeMux()
-	mux.Handle("/", New(Options{Calls: st, Auth: e.auth}))
+	opt := Options{Calls: st, Auth: e.auth}
+	if e.configure != nil {
+		e.configure(&opt)
+	}
+	mux.Handle("/", New(opt))
 	// A state-changing endpoint any agent may call, to test CSRF.
 	mux.Handle("POST /api/v1/test/ready", e.auth.Require(store.RoleAgent, http.HandlerFunc(
 		func(w http.ResponseWriter, r *http.Request) {

@@ -37,12 +37,31 @@ type Options struct {
 	Queues QueueReader
 	// Pages serves the web pages (the agent softphone, sign-in) under "/".
 	Pages http.Handler
+
+	// Recordings reads the call recordings (recordings.go) for
+	// /api/v1/recordings, and the recording of a call in GET
+	// /api/v1/calls/{id}; nil: no recording routes.
+	Recordings RecordingReader
+	// Audio opens a recording's audio for GET /api/v1/recordings/{id}/audio;
+	// nil answers 503 there.
+	Audio RecordingAudio
+	// Audit receives an event for every play, download, refusal, legal hold
+	// and pause of a recording; nil audits nothing (tests).
+	Audit AuditLog
+	// AuditReader serves GET /api/v1/audit (supervisors); nil: no such route.
+	AuditReader AuditReader
+	// CallControl pauses and resumes live calls' recordings for POST
+	// /api/v1/calls/{id}/recording/pause|resume; nil: no such routes.
+	CallControl CallControl
+	// Now is the clock of audit events; time.Now when nil (tests inject one).
+	Now func() time.Time
 }
 
 // API is the HTTP handler tree.
 type API struct {
-	opt Options
-	mux *http.ServeMux
+	opt   Options
+	mux   *http.ServeMux
+	dedup auditDedup // recent audited plays (recordings.go)
 }
 
 // Page sizes of GET /api/v1/calls.
@@ -55,6 +74,9 @@ const (
 func New(opt Options) *API {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
 	}
 	a := &API{opt: opt, mux: http.NewServeMux()}
 	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -80,6 +102,7 @@ func New(opt Options) *API {
 	}
 	a.mux.Handle("GET /api/v1/calls", a.require(store.RoleSupervisor, a.listCalls))
 	a.mux.Handle("GET /api/v1/calls/{id}", a.require(store.RoleSupervisor, a.getCall))
+	a.recordingsRoutes()
 	return a
 }
 
@@ -192,10 +215,16 @@ func (a *API) getCall(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "the call store is not reachable; try again")
 		return
 	}
+	rec, err := a.callRecording(r.Context(), c.ID)
+	if err != nil {
+		a.storeUnavailable(w, "get call: recording", err, "call_id", c.ID)
+		return
+	}
 	out := struct {
-		Call   CallJSON    `json:"call"`
-		Events []EventJSON `json:"events"`
-	}{Call: callJSON(c), Events: make([]EventJSON, 0, len(events))}
+		Call      CallJSON           `json:"call"`
+		Events    []EventJSON        `json:"events"`
+		Recording *CallRecordingJSON `json:"recording"`
+	}{Call: callJSON(c), Events: make([]EventJSON, 0, len(events)), Recording: rec}
 	for _, e := range events {
 		out.Events = append(out.Events, EventJSON{Seq: e.Seq, At: e.At, Kind: e.Kind, Detail: e.Detail})
 	}

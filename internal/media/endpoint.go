@@ -110,6 +110,7 @@ type Endpoint struct {
 	sendAddr    netip.AddrPort // r.Addr, or the latched source
 	latchLogged bool           // the first latch since SetRemote was logged
 	sink        FrameWriter
+	said, heard FrameWriter // the recorder's taps (SetTaps); nil when not recorded
 
 	wmu         sync.Mutex // guards the send state below
 	ssrc        uint32
@@ -202,7 +203,7 @@ func (e *Endpoint) SetRemote(r Remote) {
 		e.sendAddr, e.latchLogged = r.Addr, false
 	}
 	e.remote, e.haveRemote = r, true
-	e.listening.Store(e.sink != nil || r.InbandDTMF)
+	e.listening.Store(e.listensLocked())
 	e.mu.Unlock()
 	e.paused.Store(r.Paused)
 	e.lastRecv.Store(time.Now().UnixNano()) // the timeout counts from here
@@ -217,8 +218,24 @@ func (e *Endpoint) SetRemote(r Remote) {
 func (e *Endpoint) SetSink(s FrameWriter) {
 	e.mu.Lock()
 	e.sink = s
-	e.listening.Store(s != nil || e.remote.InbandDTMF)
+	e.listening.Store(e.listensLocked())
 	e.mu.Unlock()
+}
+
+// SetTaps sets where a recorder hears the call (nil, nil for nowhere): said
+// gets every decoded frame received from the peer, heard every frame sent
+// to it (prompts, music, a bridged agent), each as it passes. Like a sink,
+// a tap is called from the media goroutines and must copy, never block.
+func (e *Endpoint) SetTaps(said, heard FrameWriter) {
+	e.mu.Lock()
+	e.said, e.heard = said, heard
+	e.listening.Store(e.listensLocked())
+	e.mu.Unlock()
+}
+
+// listensLocked reports whether received audio is used; the caller holds mu.
+func (e *Endpoint) listensLocked() bool {
+	return e.sink != nil || e.said != nil || e.remote.InbandDTMF
 }
 
 // Digits returns the DTMF digits received by RFC 4733 or in-band detection,
@@ -319,7 +336,7 @@ func (e *Endpoint) WriteFrame(pcm []int16) error {
 		return fmt.Errorf("media: frame of %d samples is longer than %d", len(pcm), maxFramePayload)
 	}
 	e.mu.Lock()
-	codec, addr, ok := e.remote.Codec, e.sendAddr, e.haveRemote
+	codec, addr, ok, heard := e.remote.Codec, e.sendAddr, e.haveRemote, e.heard
 	e.mu.Unlock()
 	if !ok || !addr.IsValid() {
 		return nil
@@ -328,6 +345,9 @@ func (e *Endpoint) WriteFrame(pcm []int16) error {
 	defer e.wmu.Unlock()
 	if e.digitActive {
 		return nil
+	}
+	if heard != nil {
+		_ = heard.WriteFrame(pcm)
 	}
 	h := rtp.Header{
 		Version:        2,

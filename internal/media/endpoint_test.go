@@ -529,3 +529,26 @@ func BenchmarkReceive(b *testing.B) {
 		e.receive(rx, raw, src)
 	}
 }
+
+// A recorder's taps hear both directions: said what the peer sent (decoded,
+// with no sink set), heard what the endpoint sent; unset, they hear nothing.
+func TestEndpointTaps(t *testing.T) {
+	a, b := pair(t, Remote{Codec: PCMU}, Remote{Codec: PCMU})
+	said, heard := make(chanSink, 16), make(chanSink, 16)
+	b.SetTaps(said, heard)
+	tone := Tone([]float64{440}, FrameDuration, 0.3).Samples
+	require.NoError(t, a.WriteFrame(tone))
+	got := said.frames(t, 1)[0]
+	require.Len(t, got, FrameSamples)
+	require.Greater(t, Power(got, 440), 0.01, "said hears the peer's audio, decoded")
+
+	require.NoError(t, b.WriteFrame(tone))
+	require.Equal(t, tone, heard.frames(t, 1)[0], "heard gets the frame as sent")
+
+	b.SetTaps(nil, nil)
+	sink := make(chanSink, 16)
+	a.SetSink(sink)
+	require.NoError(t, b.WriteFrame(tone))
+	sink.frames(t, 1)
+	require.Empty(t, heard, "an unset tap hears nothing")
+}

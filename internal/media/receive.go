@@ -99,7 +99,7 @@ func (e *Endpoint) receive(rx *receiver, b []byte, src netip.AddrPort) {
 	e.obs.PacketReceived()
 
 	e.mu.Lock()
-	r, have, sendAddr, sink := e.remote, e.haveRemote, e.sendAddr, e.sink
+	r, have, sendAddr, sink, said := e.remote, e.haveRemote, e.sendAddr, e.sink, e.said
 	latched, firstLatch := false, false
 	if have && src != sendAddr && src.Port() != 0 && acceptsPT(r, rx.pkt.PayloadType) {
 		// Symmetric RTP: answer where the peer's packets really come from.
@@ -139,7 +139,7 @@ func (e *Endpoint) receive(rx *receiver, b []byte, src netip.AddrPort) {
 		e.obs.PacketDropped(DropOversize)
 		return
 	}
-	if sink == nil && !r.InbandDTMF {
+	if sink == nil && said == nil && !r.InbandDTMF {
 		// Nobody listens to the audio (IVR, queue): skip reordering and
 		// decoding, and start the jitter buffer afresh when someone does.
 		if rx.jitter.started {
@@ -162,7 +162,7 @@ func (e *Endpoint) receive(rx *receiver, b []byte, src netip.AddrPort) {
 			break
 		}
 		rx.pcm = DecodeFrame(codec, payload, rx.pcm[:0])
-		e.deliver(rx, sink, now)
+		e.deliver(rx, sink, said, now)
 	}
 }
 
@@ -172,12 +172,15 @@ func acceptsPT(r Remote, pt uint8) bool {
 	return pt == uint8(PCMU) || pt == uint8(PCMA) || (r.DTMFType != 0 && pt == r.DTMFType)
 }
 
-// deliver passes decoded audio in 20 ms pieces to the sink and the in-band
-// detector.
-func (e *Endpoint) deliver(rx *receiver, sink FrameWriter, now time.Time) {
+// deliver passes decoded audio in 20 ms pieces to the recorder's tap, the
+// sink and the in-band detector.
+func (e *Endpoint) deliver(rx *receiver, sink, said FrameWriter, now time.Time) {
 	for pcm := rx.pcm; len(pcm) > 0; {
 		frame := pcm[:min(FrameSamples, len(pcm))]
 		pcm = pcm[len(frame):]
+		if said != nil {
+			_ = said.WriteFrame(frame)
+		}
 		if sink != nil {
 			if err := sink.WriteFrame(frame); err != nil {
 				e.log.Debug("rtp sink failed", "err", err)

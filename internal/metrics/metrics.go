@@ -15,12 +15,13 @@ import (
 
 // Set bundles every metric hotline exposes on /metrics.
 type Set struct {
-	Registry *prometheus.Registry
-	SIP      *SIP
-	RTP      *RTP
-	Calls    *Calls
-	Store    *Store
-	Queues   *Queues
+	Registry   *prometheus.Registry
+	SIP        *SIP
+	RTP        *RTP
+	Calls      *Calls
+	Store      *Store
+	Queues     *Queues
+	Recordings *Recordings
 }
 
 // New builds all metric sets on a fresh registry, together with the Go
@@ -29,12 +30,13 @@ func New() *Set {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return &Set{
-		Registry: reg,
-		SIP:      newSIP(reg),
-		RTP:      newRTP(reg),
-		Calls:    newCalls(reg),
-		Store:    newStore(reg),
-		Queues:   newQueues(reg),
+		Registry:   reg,
+		SIP:        newSIP(reg),
+		RTP:        newRTP(reg),
+		Calls:      newCalls(reg),
+		Store:      newStore(reg),
+		Queues:     newQueues(reg),
+		Recordings: newRecordings(reg),
 	}
 }
 

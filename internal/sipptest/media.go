@@ -215,6 +215,22 @@ func WriteComfortNoise(w io.Writer, d time.Duration) error {
 	return err
 }
 
+// WriteToneULaw writes d of a sine at freq (amplitude 0.3 of full scale)
+// as raw headerless G.711 µ-law at 8 kHz, the format of SIPp's rtp_stream.
+// A whole number of cycles per second loops without a click.
+func WriteToneULaw(w io.Writer, freq float64, d time.Duration) error {
+	n := int(d.Seconds() * clockRate)
+	if n <= 0 || freq <= 0 || freq >= clockRate/2 {
+		return fmt.Errorf("tone: %v Hz for %v is not a tone", freq, d)
+	}
+	out := make([]byte, n)
+	for i := range out {
+		out[i] = linearToULaw(int16(math.Round(0.3 * 32767 * math.Sin(2*math.Pi*freq*float64(i)/clockRate))))
+	}
+	_, err := w.Write(out)
+	return err
+}
+
 // linearToULaw encodes one 16-bit linear sample as G.711 µ-law.
 func linearToULaw(s int16) byte {
 	const bias, clip = 0x84, 32635
@@ -237,6 +253,10 @@ func linearToULaw(s int16) byte {
 const (
 	// ComfortNoiseFile is 1 s of comfort noise as raw µ-law, looped by rtp_stream.
 	ComfortNoiseFile = "comfort_noise.ulaw"
+	// ToneFile is 1 s of a ToneHz sine as raw µ-law, what tone_caller.xml says.
+	ToneFile = "tone_440.ulaw"
+	// ToneHz is the frequency in ToneFile.
+	ToneHz = 440
 	// IVRDigitsFile holds the RFC 4733 digits ivr_caller.xml presses.
 	IVRDigitsFile = "dtmf_11hash.pcap"
 	// IVRDigits are the digits in IVRDigitsFile, one second apart: 1 English,
@@ -244,10 +264,18 @@ const (
 	IVRDigits = "11#"
 )
 
-// WriteMediaFiles (re)writes ComfortNoiseFile and IVRDigitsFile into dir.
+// MediaFiles are the files WriteMediaFiles writes.
+func MediaFiles() []string { return []string{ComfortNoiseFile, ToneFile, IVRDigitsFile} }
+
+// WriteMediaFiles (re)writes the MediaFiles into dir.
 func WriteMediaFiles(dir string) error {
 	if err := writeFile(filepath.Join(dir, ComfortNoiseFile), func(w io.Writer) error {
 		return WriteComfortNoise(w, time.Second)
+	}); err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(dir, ToneFile), func(w io.Writer) error {
+		return WriteToneULaw(w, ToneHz, time.Second)
 	}); err != nil {
 		return err
 	}

@@ -133,7 +133,7 @@ func TestComfortNoiseIsQuiet(t *testing.T) {
 func TestCheckedInMediaIsCurrent(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, WriteMediaFiles(dir))
-	for _, name := range []string{ComfortNoiseFile, IVRDigitsFile} {
+	for _, name := range MediaFiles() {
 		want, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err)
 		got, err := os.ReadFile(filepath.Join("testdata", name))

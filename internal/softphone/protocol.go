@@ -43,9 +43,9 @@
 //     WebSocket status 4000 ("replaced"); if the new one arrives within a few
 //     seconds the agent keeps their state and their live call.
 //  4. Call-center commands (ready, not_ready, accept, reject, hangup, hold,
-//     dtmf, transfer, wrapup_done) are answered by state, ring, ring_cancel
-//     and call messages, or by an error (for example code "forbidden" for a
-//     call that is not the agent's own).
+//     dtmf, transfer, wrapup_done, pause_recording, mute) are answered by
+//     state, ring, ring_cancel and call messages, or by an error (for example
+//     code "forbidden" for a call that is not the agent's own).
 //
 // # Browser → server
 //
@@ -68,6 +68,13 @@
 //	                                                  refused (unknown queue, agent not signed in, …):
 //	                                                  error {code "invalid", ref "transfer"}, the call goes on
 //	wrapup_done  {call_id, note?, disposition?}       end wrap-up early with a note and a disposition
+//	pause_recording {call_id, on}                     PCI pause: on=true stops recording the call (the
+//	                                                  file gets silence and a "pci" marker), on=false
+//	                                                  resumes; answered by call {recording "paused"|"on"},
+//	                                                  or error {code "state"} for a call not recorded
+//	mute         {call_id, on}                        the agent muted (on=true) or unmuted their
+//	                                                  microphone; informational, the recording marks it
+//	                                                  ("mute" marker). The page mutes its own track.
 //	ping         {t}                                  heartbeat every 3 s; t is echoed in pong
 //
 // # Server → browser
@@ -78,13 +85,14 @@
 //	state         {state, reason, since}
 //	ring          {call_id, from, queue, language, vars, ivr_path, timeout_ms, tickets}
 //	ring_cancel   {call_id, reason}                   the offer is withdrawn: stop ringing
-//	call          {call_id, status, from, queue, language, vars, ivr_path?, tickets?, ended_by?}
+//	call          {call_id, status, from, queue, language, vars, ivr_path?, tickets?, ended_by?, recording?}
 //	error         {code, message, ref?}
 //	pong          {t}
 //
 // Agent states: signed_out, ready, not_ready, offered, on_call, on_hold,
 // wrap_up. Times ("since") are Unix milliseconds; "timeout_ms" is a duration
-// in milliseconds. Call status: connected, held, ended.
+// in milliseconds. Call status: connected, held, ended. Call recording:
+// "on" (being recorded), "paused" (PCI pause), absent or "" (not recorded).
 //
 // # Changes from the outline
 //
@@ -99,6 +107,10 @@
 //     still name any queue or agent; the server decides.
 //   - since is Unix time in milliseconds; ping/pong t is an integer the
 //     browser chooses (Date.now() is fine).
+//   - pause_recording and mute (browser → server) and the optional
+//     "recording" of call: the call recordings. A server that does not
+//     record answers pause_recording with an error; a page shows the pause
+//     button only while call.recording is set.
 package softphone
 
 import (
@@ -126,27 +138,29 @@ const (
 
 // Message types.
 const (
-	TypeHello        = "hello"
-	TypeWebRTCOffer  = "webrtc_offer"
-	TypeWebRTCAnswer = "webrtc_answer"
-	TypeICE          = "ice"
-	TypeReady        = "ready"
-	TypeNotReady     = "not_ready"
-	TypeAccept       = "accept"
-	TypeReject       = "reject"
-	TypeHangup       = "hangup"
-	TypeHold         = "hold"
-	TypeDTMF         = "dtmf"
-	TypeTransfer     = "transfer"
-	TypeWrapupDone   = "wrapup_done"
-	TypePing         = "ping"
-	TypeWelcome      = "welcome"
-	TypeState        = "state"
-	TypeRing         = "ring"
-	TypeRingCancel   = "ring_cancel"
-	TypeCall         = "call"
-	TypeError        = "error"
-	TypePong         = "pong"
+	TypeHello          = "hello"
+	TypeWebRTCOffer    = "webrtc_offer"
+	TypeWebRTCAnswer   = "webrtc_answer"
+	TypeICE            = "ice"
+	TypeReady          = "ready"
+	TypeNotReady       = "not_ready"
+	TypeAccept         = "accept"
+	TypeReject         = "reject"
+	TypeHangup         = "hangup"
+	TypeHold           = "hold"
+	TypeDTMF           = "dtmf"
+	TypeTransfer       = "transfer"
+	TypeWrapupDone     = "wrapup_done"
+	TypePauseRecording = "pause_recording"
+	TypeMute           = "mute"
+	TypePing           = "ping"
+	TypeWelcome        = "welcome"
+	TypeState          = "state"
+	TypeRing           = "ring"
+	TypeRingCancel     = "ring_cancel"
+	TypeCall           = "call"
+	TypeError          = "error"
+	TypePong           = "pong"
 )
 
 // Agent states, as carried in welcome.state and state.state.
@@ -165,6 +179,13 @@ const (
 	CallConnected = "connected"
 	CallHeld      = "held"
 	CallEnded     = "ended"
+)
+
+// Recording states of a call, as carried in call.recording ("" when the
+// call is not recorded).
+const (
+	RecordingOn     = "on"
+	RecordingPaused = "paused"
 )
 
 // Error codes, as carried in error.code.
@@ -310,6 +331,23 @@ type WrapupDone struct {
 	Disposition string `json:"disposition,omitempty"`
 }
 
+// PauseRecording pauses (On true) or resumes (On false) the recording of
+// the agent's call, so that card numbers and the like are not recorded: a
+// PCI pause (browser → server). The server answers with a Call carrying the
+// new Recording state.
+type PauseRecording struct {
+	CallID string `json:"call_id"`
+	On     bool   `json:"on"`
+}
+
+// Mute tells the server the agent muted (On true) or unmuted (On false)
+// their microphone during the call (browser → server); the recording marks
+// the span. The browser silences its own track: this message does not.
+type Mute struct {
+	CallID string `json:"call_id"`
+	On     bool   `json:"on"`
+}
+
 // Ping is the browser's heartbeat, every 3 s (browser → server). The server
 // answers Pong with the same T.
 type Ping struct {
@@ -370,7 +408,8 @@ type RingCancel struct {
 }
 
 // Call reports the agent's call (server → browser): connected, held, or
-// ended (EndedBy "caller", "agent", "system" or "transfer").
+// ended (EndedBy "caller", "agent", "system" or "transfer"), and whether it
+// is being recorded.
 type Call struct {
 	CallID   string            `json:"call_id"`
 	Status   string            `json:"status"`
@@ -381,6 +420,9 @@ type Call struct {
 	IVRPath  []string          `json:"ivr_path,omitempty"`
 	Tickets  []Ticket          `json:"tickets,omitempty"`
 	EndedBy  string            `json:"ended_by,omitempty"`
+	// Recording is RecordingOn, RecordingPaused, or "" when the call is not
+	// recorded.
+	Recording string `json:"recording,omitempty"`
 }
 
 // Error reports a failed message or command (server → browser). Ref is the
@@ -433,6 +475,12 @@ func (Transfer) Type() string { return TypeTransfer }
 func (WrapupDone) Type() string { return TypeWrapupDone }
 
 // Type implements Message.
+func (PauseRecording) Type() string { return TypePauseRecording }
+
+// Type implements Message.
+func (Mute) Type() string { return TypeMute }
+
+// Type implements Message.
 func (Ping) Type() string { return TypePing }
 
 // Type implements Message.
@@ -473,7 +521,7 @@ func errorf(code, ref, format string, args ...any) *Error {
 func FromBrowser(typ string) bool {
 	switch typ {
 	case TypeHello, TypeWebRTCOffer, TypeICE, TypeReady, TypeNotReady, TypeAccept, TypeReject,
-		TypeHangup, TypeHold, TypeDTMF, TypeTransfer, TypeWrapupDone, TypePing:
+		TypeHangup, TypeHold, TypeDTMF, TypeTransfer, TypeWrapupDone, TypePauseRecording, TypeMute, TypePing:
 		return true
 	}
 	return false
@@ -481,10 +529,10 @@ func FromBrowser(typ string) bool {
 
 // IsCommand reports whether m is a call-center command, forwarded to the Desk
 // (ready, not_ready, accept, reject, hangup, hold, dtmf, transfer,
-// wrapup_done).
+// wrapup_done, pause_recording, mute).
 func IsCommand(m Message) bool {
 	switch m.(type) {
-	case Ready, NotReady, Accept, Reject, Hangup, Hold, DTMF, Transfer, WrapupDone:
+	case Ready, NotReady, Accept, Reject, Hangup, Hold, DTMF, Transfer, WrapupDone, PauseRecording, Mute:
 		return true
 	}
 	return false
@@ -496,8 +544,8 @@ type envelope struct {
 	Type string `json:"type"`
 }
 
-// holdWire detects a missing "on" in hold.
-type holdWire struct {
+// onWire detects a missing "on" in hold, pause_recording and mute.
+type onWire struct {
 	CallID string `json:"call_id"`
 	On     *bool  `json:"on"`
 }
@@ -566,14 +614,21 @@ func decodeBody(typ string, data []byte) (Message, error) {
 		m, err = unmarshal[Reject](data)
 	case TypeHangup:
 		m, err = unmarshal[Hangup](data)
-	case TypeHold:
-		var w holdWire
-		w, err = unmarshal[holdWire](data)
+	case TypeHold, TypePauseRecording, TypeMute:
+		var w onWire
+		w, err = unmarshal[onWire](data)
 		if err == nil && w.On == nil {
 			return nil, errorf(CodeInvalid, typ, "missing \"on\" (true or false)")
 		}
 		if err == nil {
-			m = Hold{CallID: w.CallID, On: *w.On}
+			switch typ {
+			case TypeHold:
+				m = Hold{CallID: w.CallID, On: *w.On}
+			case TypePauseRecording:
+				m = PauseRecording{CallID: w.CallID, On: *w.On}
+			default:
+				m = Mute{CallID: w.CallID, On: *w.On}
+			}
 		}
 	case TypeDTMF:
 		m, err = unmarshal[DTMF](data)
@@ -634,6 +689,10 @@ func validate(m Message) *Error {
 		return checkID("call_id", m.CallID)
 	case Hold:
 		return checkID("call_id", m.CallID)
+	case PauseRecording:
+		return checkID("call_id", m.CallID)
+	case Mute:
+		return checkID("call_id", m.CallID)
 	case DTMF:
 		if err := checkID("call_id", m.CallID); err != nil {
 			return err
@@ -671,6 +730,9 @@ func validate(m Message) *Error {
 		return checkID("call_id", m.CallID)
 	case Call:
 		if err := checkID("call_id", m.CallID); err != nil {
+			return err
+		}
+		if err := checkText("recording", m.Recording, maxReasonLen, false); err != nil {
 			return err
 		}
 		return checkText("status", m.Status, maxReasonLen, true)

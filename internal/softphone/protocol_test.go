@@ -29,6 +29,10 @@ func TestDecodeBrowserMessages(t *testing.T) {
 		{`{"v":1,"type":"transfer","call_id":"c1","agent":"bob"}`, softphone.Transfer{CallID: "c1", Agent: "bob"}},
 		{`{"v":1,"type":"wrapup_done","call_id":"c1","note":"fixed <it>","disposition":"solved"}`,
 			softphone.WrapupDone{CallID: "c1", Note: "fixed <it>", Disposition: "solved"}},
+		{`{"v":1,"type":"pause_recording","call_id":"c1","on":true}`, softphone.PauseRecording{CallID: "c1", On: true}},
+		{`{"v":1,"type":"pause_recording","call_id":"c1","on":false}`, softphone.PauseRecording{CallID: "c1", On: false}},
+		{`{"v":1,"type":"mute","call_id":"c1","on":true}`, softphone.Mute{CallID: "c1", On: true}},
+		{`{"v":1,"type":"mute","call_id":"c1","on":false}`, softphone.Mute{CallID: "c1"}},
 		{`{"v":1,"type":"ping","t":1732490000123}`, softphone.Ping{T: 1732490000123}},
 		{`{"v":1,"type":"webrtc_offer","sdp":"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}`,
 			softphone.WebRTCOffer{SDP: "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}},
@@ -71,6 +75,13 @@ func TestDecodeErrors(t *testing.T) {
 		{`{"v":1,"type":"accept","call_id":7}`, softphone.CodeInvalid, "accept", "cannot unmarshal"},
 		{`{"v":1,"type":"hold","call_id":"c1"}`, softphone.CodeInvalid, "hold", `missing "on"`},
 		{`{"v":1,"type":"not_ready"}`, softphone.CodeInvalid, "not_ready", `missing "reason"`},
+		{`{"v":1,"type":"pause_recording","call_id":"c1"}`, softphone.CodeInvalid, "pause_recording", `missing "on"`},
+		{`{"v":1,"type":"pause_recording","on":true}`, softphone.CodeInvalid, "pause_recording", `missing "call_id"`},
+		{`{"v":1,"type":"pause_recording","call_id":"c1","on":"yes"}`, softphone.CodeInvalid, "pause_recording", "cannot unmarshal"},
+		{`{"v":1,"type":"mute","call_id":"c1"}`, softphone.CodeInvalid, "mute", `missing "on"`},
+		{`{"v":1,"type":"mute","on":false}`, softphone.CodeInvalid, "mute", `missing "call_id"`},
+		{`{"v":1,"type":"call","call_id":"c1","status":"connected","recording":"` + strings.Repeat("r", 65) + `"}`,
+			softphone.CodeInvalid, "call", "longer than 64"},
 		{`{"v":1,"type":"dtmf","call_id":"c1","digits":"12x"}`, softphone.CodeInvalid, "dtmf", "not a DTMF digit"},
 		{`{"v":1,"type":"dtmf","call_id":"c1"}`, softphone.CodeInvalid, "dtmf", `missing "digits"`},
 		{`{"v":1,"type":"dtmf","call_id":"c1","digits":"` + strings.Repeat("1", 33) + `"}`, softphone.CodeInvalid, "dtmf", "at most 32"},
@@ -123,6 +134,12 @@ func TestEncodeRoundTrip(t *testing.T) {
 		softphone.Call{CallID: "c1", Status: softphone.CallEnded, From: "+100", Queue: "support", EndedBy: "caller"},
 		softphone.Error{Code: softphone.CodeForbidden, Message: "not your call", Ref: "accept"},
 		softphone.Hold{CallID: "c1", On: false},
+		softphone.PauseRecording{CallID: "c1", On: true},
+		softphone.PauseRecording{CallID: "c1", On: false},
+		softphone.Mute{CallID: "c1", On: true},
+		softphone.Mute{CallID: "c1", On: false},
+		softphone.Call{CallID: "c1", Status: softphone.CallConnected, From: "+100", Queue: "support",
+			Recording: softphone.RecordingPaused},
 	}
 	for _, m := range msgs {
 		t.Run(m.Type(), func(t *testing.T) {
@@ -151,6 +168,30 @@ func TestWelcomeTransferTargets(t *testing.T) {
 	require.Contains(t, string(b), `"queues":["support"],"agents":["boris","vera"]`)
 }
 
+// The recording state of a call is optional: absent when the call is not
+// recorded, "on" or "paused" otherwise; the "on" of pause_recording and
+// mute is always sent, false included.
+func TestCallRecordingField(t *testing.T) {
+	b, err := softphone.Encode(softphone.Call{CallID: "c1", Status: softphone.CallConnected})
+	require.NoError(t, err)
+	require.NotContains(t, string(b), `"recording"`)
+	b, err = softphone.Encode(softphone.Call{CallID: "c1", Status: softphone.CallConnected, Recording: softphone.RecordingOn})
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"recording":"on"`)
+
+	b, err = softphone.Encode(softphone.PauseRecording{CallID: "c1"})
+	require.NoError(t, err)
+	require.Equal(t, `{"v":1,"type":"pause_recording","call_id":"c1","on":false}`, string(b))
+	b, err = softphone.Encode(softphone.Mute{CallID: "c1", On: true})
+	require.NoError(t, err)
+	require.Equal(t, `{"v":1,"type":"mute","call_id":"c1","on":true}`, string(b))
+
+	m, err := softphone.Decode([]byte(`{"v":1,"type":"welcome","agent":{"id":"a1"},"state":"on_call","since":1,` +
+		`"reasons":[],"ice_servers":[],"call":{"call_id":"c1","status":"connected","from":"+1","queue":"q","recording":"paused"}}`))
+	require.NoError(t, err)
+	require.Equal(t, softphone.RecordingPaused, m.(softphone.Welcome).Call.Recording, "a reloaded page sees the pause")
+}
+
 func TestErrorIsAnError(t *testing.T) {
 	var err error = &softphone.Error{Code: softphone.CodeForbidden, Message: "not your call", Ref: "accept"}
 	require.Equal(t, "softphone: accept: forbidden: not your call", err.Error())
@@ -159,6 +200,11 @@ func TestErrorIsAnError(t *testing.T) {
 func TestIsCommand(t *testing.T) {
 	require.True(t, softphone.IsCommand(softphone.Accept{CallID: "c"}))
 	require.True(t, softphone.IsCommand(softphone.WrapupDone{CallID: "c"}))
+	require.True(t, softphone.IsCommand(softphone.PauseRecording{CallID: "c", On: true}))
+	require.True(t, softphone.IsCommand(softphone.Mute{CallID: "c"}))
+	require.True(t, softphone.FromBrowser(softphone.TypePauseRecording))
+	require.True(t, softphone.FromBrowser(softphone.TypeMute))
+	require.False(t, softphone.FromBrowser(softphone.TypeCall))
 	require.False(t, softphone.IsCommand(softphone.Ping{}))
 	require.False(t, softphone.IsCommand(softphone.Ring{}))
 	require.False(t, softphone.FromBrowser(softphone.TypeRing))
@@ -172,6 +218,9 @@ func FuzzDecode(f *testing.F) {
 		`{"v":1,"type":"hello"}`,
 		`{"v":1,"type":"hold","call_id":"c1","on":true}`,
 		`{"v":1,"type":"dtmf","call_id":"c1","digits":"1#"}`,
+		`{"v":1,"type":"pause_recording","call_id":"c1","on":true}`,
+		`{"v":1,"type":"mute","call_id":"c1","on":false}`,
+		`{"v":1,"type":"call","call_id":"c1","status":"connected","from":"+1","queue":"q","recording":"paused"}`,
 		`{"v":1,"type":"ring","call_id":"c1","from":"+1","queue":"q","vars":{"serial":"x"},"timeout_ms":1}`,
 		`{"v":2,"type":"ping"}`,
 	} {

@@ -52,6 +52,8 @@ func FuzzReadJournal(f *testing.F) {
 	f.Add([]byte(`{"event":{"CallID":"c","Seq":1,"At":"2026-11-24T09:00:00Z","Kind":"k","Detail":""}}` + "\n"))
 	f.Add([]byte(`{"call":{"ID":"c","ArrivedAt":"2026-11-24T09:00:00Z"}}` + "\n{}\n{\"ev"))
 	f.Add([]byte("\n\n"))
+	f.Add([]byte(`{"recording":{"ID":"r","CallID":"c","Segments":[{"agent":"anna","start_ms":0,"end_ms":5}],"StartedAt":"2026-11-24T09:00:00Z"}}` +
+		"\n" + `{"audit":{"ID":"a","At":"2026-11-24T09:00:00Z","Action":"recording.play"}}` + "\n" + `{"recording":null}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		path := filepath.Join(t.TempDir(), "journal-1-1.jsonl")
 		require.NoError(t, os.WriteFile(path, body, 0o600))
@@ -59,7 +61,7 @@ func FuzzReadJournal(f *testing.F) {
 		for range len(body) + 2 {
 			b, err := readBatch(path, off, 3)
 			require.NoError(t, err)
-			require.Equal(t, b.records, len(b.calls)+len(b.events)+len(b.corrupt))
+			require.Equal(t, b.records, len(b.calls)+len(b.events)+len(b.recordings)+len(b.audit)+len(b.corrupt))
 			require.GreaterOrEqual(t, b.end, off)
 			off = b.end
 			if b.eof {

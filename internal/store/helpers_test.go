@@ -53,10 +53,12 @@ var errDown = errors.New("fake: database down")
 
 // fakeStore is an in-memory Store whose availability the test controls:
 // down makes writes fail, blocked makes them hang until unblocked or the
-// context ends, reject makes it refuse one call id for good.
+// context ends, reject makes it refuse one call, recording or audit id for
+// good.
 type fakeStore struct {
 	// Store supplies the people-and-access methods (users, sessions,
-	// tokens, agent events), which the Writer never calls: nil, they panic.
+	// tokens, agent events) and the recordings' reads, which the Writer
+	// never calls: nil, they panic.
 	store.Store
 
 	mu      sync.Mutex
@@ -66,13 +68,20 @@ type fakeStore struct {
 	calls   map[string]store.Call
 	events  map[string]map[int]store.Event
 	saves   int
-	entered chan struct{} // receives when a write starts (buffered, best effort)
+	recs    map[string]store.Recording
+	recSave int // SaveRecording calls that stored a snapshot
+	audit   map[string]store.AuditEvent
+	auditN  map[string]int // AppendAudit calls that carried each id, stored or not
+	entered chan struct{}  // receives when a write starts (buffered, best effort)
 }
 
 func newFakeStore() *fakeStore {
 	return &fakeStore{
 		calls:   map[string]store.Call{},
 		events:  map[string]map[int]store.Event{},
+		recs:    map[string]store.Recording{},
+		audit:   map[string]store.AuditEvent{},
+		auditN:  map[string]int{},
 		entered: make(chan struct{}, 1),
 	}
 }
@@ -143,6 +152,56 @@ func (f *fakeStore) AppendEvents(ctx context.Context, ev []store.Event) error {
 		}
 	}
 	return nil
+}
+
+func (f *fakeStore) SaveRecording(ctx context.Context, r store.Recording) error {
+	if err := f.gate(ctx); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r.ID == f.reject {
+		return store.ErrRejected
+	}
+	if old, ok := f.recs[r.ID]; ok {
+		r.LegalHold = old.LegalHold
+	}
+	f.recSave++
+	f.recs[r.ID] = r
+	return nil
+}
+
+func (f *fakeStore) AppendAudit(ctx context.Context, ev []store.AuditEvent) error {
+	if err := f.gate(ctx); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, e := range ev {
+		if e.ID == f.reject {
+			return store.ErrRejected
+		}
+	}
+	for _, e := range ev {
+		f.auditN[e.ID]++
+		if _, ok := f.audit[e.ID]; !ok {
+			f.audit[e.ID] = e
+		}
+	}
+	return nil
+}
+
+func (f *fakeStore) recording(id string) (store.Recording, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.recs[id]
+	return r, ok
+}
+
+func (f *fakeStore) auditCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.audit)
 }
 
 func (f *fakeStore) ListCalls(context.Context, store.Page) ([]store.Call, string, error) {

@@ -16,17 +16,23 @@ import (
 )
 
 // The spill journal is where the Writer puts records it cannot keep in
-// memory: events beyond WriterConfig.MaxPending, and everything still pending
-// when Close gives up. Files are append-only JSON lines named
+// memory: events and audit events beyond WriterConfig.MaxPending, and
+// everything still pending when Close gives up (call and recording snapshots,
+// events, audit events). Files are append-only JSON lines named
 // journal-<unix-nanos>-<n>.jsonl in WriterConfig.JournalDir; a Writer replays
 // (and then deletes) every journal file it finds, including those left by a
 // previous process. Replay is safe to repeat: events are idempotent on
-// (CallID, Seq) and call snapshots are upserts.
+// (CallID, Seq), audit events on ID, and call and recording snapshots are
+// upserts. Each line has one key naming its kind ("call", "event",
+// "recording", "audit"), so files written before a kind existed replay
+// unchanged.
 
 // journalRecord is one line of a journal file: exactly one field is set.
 type journalRecord struct {
-	Call  *Call  `json:"call,omitempty"`
-	Event *Event `json:"event,omitempty"`
+	Call      *Call       `json:"call,omitempty"`
+	Event     *Event      `json:"event,omitempty"`
+	Recording *Recording  `json:"recording,omitempty"`
+	Audit     *AuditEvent `json:"audit,omitempty"`
 }
 
 const (
@@ -149,13 +155,15 @@ func (j *journal) close() error {
 
 // journalBatch is a run of records read from one sealed file.
 type journalBatch struct {
-	path    string
-	calls   []Call
-	events  []Event
-	records int   // lines consumed, including corrupt ones
-	corrupt []int // line offsets (bytes) that did not decode
-	end     int64 // file offset after the batch
-	eof     bool  // the batch ends the file
+	path       string
+	calls      []Call
+	events     []Event
+	recordings []Recording
+	audit      []AuditEvent
+	records    int   // lines consumed, including corrupt ones
+	corrupt    []int // line offsets (bytes) that did not decode
+	end        int64 // file offset after the batch
+	eof        bool  // the batch ends the file
 }
 
 // readBatch reads up to max records of path from offset.
@@ -190,6 +198,10 @@ func readBatch(path string, offset int64, max int) (journalBatch, error) {
 			b.calls = append(b.calls, *rec.Call)
 		case rec.Event != nil:
 			b.events = append(b.events, *rec.Event)
+		case rec.Recording != nil:
+			b.recordings = append(b.recordings, *rec.Recording)
+		case rec.Audit != nil:
+			b.audit = append(b.audit, *rec.Audit)
 		default:
 			b.corrupt = append(b.corrupt, int(start))
 		}

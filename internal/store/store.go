@@ -1,5 +1,6 @@
 // Package store persists call records: one row per call (interaction) and an
-// append-only list of events per call.
+// append-only list of events per call; also people and access, agent states,
+// call recordings (recordings.go) and the append-only audit log.
 //
 // Two implementations satisfy the same Store contract: an embedded SQLite
 // database (pure Go, the default) and PostgreSQL (pgx/v5 pool). Both keep
@@ -21,7 +22,8 @@ import (
 	"time"
 )
 
-// ErrNotFound is returned by GetCall when no call has the given id.
+// ErrNotFound is returned when no record has the given id (GetCall,
+// GetRecording, SetLegalHold, ...).
 var ErrNotFound = errors.New("store: not found")
 
 // ErrRejected marks a write the database refuses because of the record itself
@@ -99,6 +101,10 @@ type Store interface {
 	SessionStore
 	TokenStore
 	AgentEventStore
+
+	// Call recordings and the audit log: recordings.go, recordings_sql.go.
+	RecordingStore
+	AuditStore
 }
 
 // Config selects and locates the database.

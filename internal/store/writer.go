@@ -13,19 +13,23 @@ import (
 	"time"
 )
 
-// Writer is the only path call code writes records through. SaveCall and
-// AppendEvent never wait for the database: they queue the record and return.
+// Writer is the only path call code writes records through. SaveCall,
+// AppendEvent, AppendAgentEvent, SaveRecording and AppendAudit never wait for
+// the database: they queue the record and return.
 // One goroutine, owned by the Writer and stopped by Close, writes the queue
 // to the Store and retries with exponential backoff (RetryMin..RetryMax)
 // while the database is slow or down.
 //
 // Nothing is dropped silently:
-//   - Call snapshots coalesce by ID (the latest wins), so memory grows with the
-//     number of distinct calls waiting, not with the number of updates.
-//   - Events are kept in memory up to MaxPending. Beyond that they spill to an
-//     append-only journal file in JournalDir, replayed into the Store once the
-//     in-memory queue is empty. Without a JournalDir they stay in memory and
-//     every further MaxPending events are logged at Error level.
+//   - Call and recording snapshots coalesce by ID (the latest wins), so memory
+//     grows with the number of distinct calls and recordings waiting, not
+//     with the number of updates. A snapshot journaled by an earlier Writer
+//     is not replayed over a newer one this Writer was given.
+//   - Events and audit events are kept in memory up to MaxPending (each).
+//     Beyond that they spill to an append-only journal file in JournalDir,
+//     replayed into the Store once the in-memory queues are empty. Without a
+//     JournalDir they stay in memory and every further MaxPending are logged
+//     at Error level.
 //   - If Close's context ends before everything is written, what is left goes
 //     to the journal (replayed by the next Writer on the same JournalDir), or,
 //     without one, each unwritten record is logged at Error level.
@@ -42,17 +46,28 @@ type Writer struct {
 
 	closeOnce sync.Once
 
-	mu       sync.Mutex
-	calls    map[string]pendingCall
-	inflight int // snapshots taken from calls and being written
-	gen      uint64
-	events   []Event
-	agentEv  []AgentEvent // kept in memory until written (a few per call)
-	journal  *journal     // nil without JournalDir
-	spilled  int          // records in journal files, not yet written
-	closing  bool         // Close was called
-	closed   bool         // the goroutine has exited; new records cannot be written
-	closeErr error
+	mu          sync.Mutex
+	calls       map[string]pendingCall
+	inflight    int // snapshots taken from calls and being written
+	recs        map[string]pendingRecording
+	recInflight int    // snapshots taken from recs and being written
+	gen         uint64 // orders the snapshots of calls and recordings
+	events      []Event
+	agentEv     []AgentEvent // kept in memory until written (a few per call)
+	audit       []AuditEvent
+	journal     *journal // nil without JournalDir
+	spilled     int      // records in journal files, not yet written
+	closing     bool     // Close was called
+	closed      bool     // the goroutine has exited; new records cannot be written
+	closeErr    error
+
+	// While journal files left by an earlier Writer wait for replay
+	// (oldFiles, the head of journal.sealed), the ids of the call and
+	// recording snapshots this Writer was given: each is newer than any
+	// journaled snapshot of the same id, which replay then skips.
+	oldFiles  int
+	liveCalls map[string]struct{}
+	liveRecs  map[string]struct{}
 
 	// Used by the writer goroutine only: progress in the head journal file.
 	replayOffset  int64
@@ -65,21 +80,29 @@ type pendingCall struct {
 	gen  uint64
 }
 
+// pendingRecording is a queued recording snapshot; gen orders snapshots of
+// the same recording.
+type pendingRecording struct {
+	rec Recording
+	gen uint64
+}
+
 // WriterConfig tunes a Writer. Zero values take the defaults below.
 type WriterConfig struct {
-	// MaxPending is how many events are held in memory before spilling to the
-	// journal (default 10000).
+	// MaxPending is how many events, and how many audit events, are held in
+	// memory before spilling to the journal (default 10000).
 	MaxPending int
 	// RetryMin and RetryMax bound the backoff between failed writes
 	// (default 100ms and 5s).
 	RetryMin, RetryMax time.Duration
 	// Logger gets retry, spill and loss reports (default: discard).
 	Logger *slog.Logger
-	// JournalDir is where events spill beyond MaxPending and where records go
-	// when Close gives up ("" keeps them in memory and logs instead). Journal
-	// files found here at start are replayed.
+	// JournalDir is where events and audit events spill beyond MaxPending
+	// and where records go when Close gives up ("" keeps them in memory and
+	// logs instead). Journal files found here at start are replayed.
 	JournalDir string
-	// BatchSize is how many events one AppendEvents call carries (default 500).
+	// BatchSize is how many events one AppendEvents (AppendAgentEvents,
+	// AppendAudit) call carries (default 500).
 	BatchSize int
 	// WriteTimeout bounds one Store call (default 10s).
 	WriteTimeout time.Duration
@@ -135,6 +158,7 @@ func NewWriter(s Store, cfg WriterConfig) *Writer {
 		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		calls:  map[string]pendingCall{},
+		recs:   map[string]pendingRecording{},
 	}
 	if cfg.JournalDir != "" {
 		j, n, err := openJournal(cfg.JournalDir)
@@ -142,6 +166,9 @@ func NewWriter(s Store, cfg WriterConfig) *Writer {
 			w.log.Error("store writer: journal unavailable; overflow stays in memory", "dir", cfg.JournalDir, "err", err)
 		} else {
 			w.journal, w.spilled = j, n
+			if w.oldFiles = len(j.sealed); w.oldFiles > 0 {
+				w.liveCalls, w.liveRecs = map[string]struct{}{}, map[string]struct{}{}
+			}
 			if n > 0 {
 				w.log.Info("store writer: replaying journal", "dir", cfg.JournalDir, "records", n)
 			}
@@ -167,6 +194,9 @@ func (w *Writer) SaveCall(c Call) {
 	}
 	w.gen++
 	w.calls[c.ID] = pendingCall{call: c, gen: w.gen}
+	if w.oldFiles > 0 {
+		w.liveCalls[c.ID] = struct{}{}
+	}
 	if n := len(w.calls); n > w.cfg.MaxPending && n%w.cfg.MaxPending == 1 {
 		w.log.Error("store writer: call snapshots piling up in memory; is the database down?", "pending_calls", n)
 	}
@@ -222,8 +252,71 @@ func (w *Writer) AppendAgentEvent(e AgentEvent) {
 	w.signal()
 }
 
+// SaveRecording queues a snapshot of r, replacing any queued snapshot of the
+// same recording (the latest wins). It never blocks on the database. The
+// Writer keeps its own copy of r's segments and markers, so the caller may go
+// on changing its own. As Store.SaveRecording, it never changes the legal
+// hold of a stored recording.
+func (w *Writer) SaveRecording(r Recording) {
+	if r.ID == "" {
+		w.log.Error("store writer: recording snapshot without id not written", "recording", r)
+		return
+	}
+	r = r.clone()
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		w.log.Error("store writer: closed; recording snapshot not written", "recording_id", r.ID, "recording", r)
+		return
+	}
+	w.gen++
+	w.recs[r.ID] = pendingRecording{rec: r, gen: w.gen}
+	if w.oldFiles > 0 {
+		w.liveRecs[r.ID] = struct{}{}
+	}
+	if n := len(w.recs); n > w.cfg.MaxPending && n%w.cfg.MaxPending == 1 {
+		w.log.Error("store writer: recording snapshots piling up in memory; is the database down?", "pending_recordings", n)
+	}
+	w.mu.Unlock()
+	w.signal()
+}
+
+// AppendAudit queues one audit event. It never blocks on the database; the
+// event's ID makes a retried write a no-op. Beyond MaxPending queued audit
+// events it spills to the journal, as AppendEvent does.
+func (w *Writer) AppendAudit(e AuditEvent) {
+	if e.ID == "" {
+		w.log.Error("store writer: audit event without id not written", "audit", e)
+		return
+	}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		w.log.Error("store writer: closed; audit event not written", "audit_id", e.ID, "audit", e)
+		return
+	}
+	if len(w.audit) >= w.cfg.MaxPending && w.journal != nil {
+		err := w.journal.append(journalRecord{Audit: &e})
+		if err == nil {
+			w.spilled++
+			w.mu.Unlock()
+			w.signal()
+			return
+		}
+		w.log.Error("store writer: journal write failed; keeping audit event in memory", "audit_id", e.ID, "err", err)
+	}
+	w.audit = append(w.audit, e)
+	if n := len(w.audit); n > w.cfg.MaxPending && n%w.cfg.MaxPending == 1 {
+		w.log.Error("store writer: audit events piling up in memory beyond max_pending", "pending_audit", n,
+			"max_pending", w.cfg.MaxPending)
+	}
+	w.mu.Unlock()
+	w.signal()
+}
+
 // Pending is the number of records not yet written to the Store: queued
-// call snapshots, queued events and journaled records.
+// call and recording snapshots, queued events, agent events and audit
+// events, and journaled records.
 func (w *Writer) Pending() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -231,7 +324,8 @@ func (w *Writer) Pending() int {
 }
 
 func (w *Writer) pendingLocked() int {
-	return len(w.calls) + w.inflight + len(w.events) + len(w.agentEv) + w.spilled
+	return len(w.calls) + w.inflight + len(w.recs) + w.recInflight + len(w.events) + len(w.agentEv) +
+		len(w.audit) + w.spilled
 }
 
 // Close writes everything still pending, retrying, until done or until ctx
@@ -337,16 +431,23 @@ func nextBackoff(prev, lo, hi time.Duration) time.Duration {
 	return min(d, hi)
 }
 
-// flush writes queued snapshots, then queued events, then one batch of the
-// journal (only once no events are queued in memory).
+// flush writes queued snapshots, then queued events, agent events and audit
+// events, then one batch of the journal (only once no events or audit events
+// are queued in memory).
 func (w *Writer) flush(ctx context.Context) error {
 	if err := w.flushCalls(ctx); err != nil {
+		return err
+	}
+	if err := w.flushRecordings(ctx); err != nil {
 		return err
 	}
 	if err := w.flushEvents(ctx); err != nil {
 		return err
 	}
 	if err := w.flushAgentEvents(ctx); err != nil {
+		return err
+	}
+	if err := w.flushAudit(ctx); err != nil {
 		return err
 	}
 	return w.replayJournal(ctx)
@@ -404,6 +505,59 @@ func (w *Writer) saveCall(ctx context.Context, c Call) error {
 	return nil
 }
 
+func (w *Writer) flushRecordings(ctx context.Context) error {
+	w.mu.Lock()
+	if len(w.recs) == 0 {
+		w.mu.Unlock()
+		return nil
+	}
+	batch := make([]pendingRecording, 0, len(w.recs))
+	for _, pr := range w.recs {
+		batch = append(batch, pr)
+	}
+	w.recs = map[string]pendingRecording{}
+	w.recInflight = len(batch)
+	w.mu.Unlock()
+	for i, pr := range batch {
+		if err := w.saveRecording(ctx, pr.rec); err != nil {
+			w.requeueRecordings(batch[i:])
+			return err
+		}
+		w.mu.Lock()
+		w.recInflight--
+		w.mu.Unlock()
+	}
+	return nil
+}
+
+// requeueRecordings puts back snapshots that were not written, unless a
+// newer snapshot of the same recording arrived meanwhile.
+func (w *Writer) requeueRecordings(rest []pendingRecording) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.recInflight = 0
+	for _, pr := range rest {
+		if cur, ok := w.recs[pr.rec.ID]; !ok || cur.gen < pr.gen {
+			w.recs[pr.rec.ID] = pr
+		}
+	}
+}
+
+// saveRecording writes one snapshot. It returns an error only when the
+// write should be retried; a snapshot refused by a reachable database is
+// logged and reported done.
+func (w *Writer) saveRecording(ctx context.Context, r Recording) error {
+	opCtx, cancel := context.WithTimeout(ctx, w.cfg.WriteTimeout)
+	err := w.s.SaveRecording(opCtx, r)
+	cancel()
+	if err == nil || !w.refused(err) {
+		return err
+	}
+	w.log.Error("store writer: database refused recording snapshot; skipped", "recording_id", r.ID, "err", err,
+		"recording", r)
+	return nil
+}
+
 func (w *Writer) flushEvents(ctx context.Context) error {
 	for {
 		w.mu.Lock()
@@ -455,6 +609,53 @@ func (w *Writer) flushAgentEvents(ctx context.Context) error {
 	}
 }
 
+// flushAudit writes queued audit events in batches.
+func (w *Writer) flushAudit(ctx context.Context) error {
+	for {
+		w.mu.Lock()
+		n := min(len(w.audit), w.cfg.BatchSize)
+		batch := slices.Clone(w.audit[:n])
+		w.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		if err := w.appendAudit(ctx, batch); err != nil {
+			return err
+		}
+		w.mu.Lock()
+		// Only this goroutine removes audit events, and only from the front.
+		w.audit = w.audit[n:]
+		if len(w.audit) == 0 {
+			w.audit = nil
+		}
+		w.mu.Unlock()
+	}
+}
+
+// appendAudit writes a batch. When a reachable database refuses the batch,
+// the events are written one by one and those refused are logged and skipped.
+func (w *Writer) appendAudit(ctx context.Context, batch []AuditEvent) error {
+	opCtx, cancel := context.WithTimeout(ctx, w.cfg.WriteTimeout)
+	err := w.s.AppendAudit(opCtx, batch)
+	cancel()
+	if err == nil || !w.refused(err) {
+		return err
+	}
+	for _, e := range batch {
+		opCtx, cancel := context.WithTimeout(ctx, w.cfg.WriteTimeout)
+		err := w.s.AppendAudit(opCtx, []AuditEvent{e})
+		cancel()
+		if err == nil {
+			continue
+		}
+		if !w.refused(err) {
+			return err
+		}
+		w.log.Error("store writer: database refused audit event; skipped", "audit_id", e.ID, "err", err, "audit", e)
+	}
+	return nil
+}
+
 // appendEvents writes a batch. When a reachable database refuses the batch,
 // the events are written one by one and those refused are logged and skipped.
 func (w *Writer) appendEvents(ctx context.Context, batch []Event) error {
@@ -486,11 +687,11 @@ func (w *Writer) refused(err error) bool {
 	return errors.Is(err, ErrRejected)
 }
 
-// replayJournal writes one batch of journaled records, once no events wait
-// in memory.
+// replayJournal writes one batch of journaled records, once no events or
+// audit events wait in memory.
 func (w *Writer) replayJournal(ctx context.Context) error {
 	w.mu.Lock()
-	if w.journal == nil || len(w.events) > 0 {
+	if w.journal == nil || len(w.events) > 0 || len(w.audit) > 0 {
 		w.mu.Unlock()
 		return nil
 	}
@@ -513,7 +714,7 @@ func (w *Writer) replayJournal(ctx context.Context) error {
 		w.mu.Lock()
 		lost := max(0, w.journal.counts[path]-w.replayRecords)
 		w.spilled = max(0, w.spilled-lost)
-		w.journal.done()
+		w.journalFileDone()
 		w.mu.Unlock()
 		w.replayOffset, w.replayRecords = 0, 0
 		w.log.Error("store writer: journal file vanished before replay; its records are lost", "file", path, "records", lost)
@@ -526,12 +727,28 @@ func (w *Writer) replayJournal(ctx context.Context) error {
 		w.log.Error("store writer: unreadable journal record skipped", "file", path, "offset", off)
 	}
 	for _, c := range b.calls {
+		if w.superseded(w.liveCalls, c.ID) {
+			continue
+		}
 		if err := w.saveCall(ctx, c); err != nil {
+			return err
+		}
+	}
+	for _, r := range b.recordings {
+		if w.superseded(w.liveRecs, r.ID) {
+			continue
+		}
+		if err := w.saveRecording(ctx, r); err != nil {
 			return err
 		}
 	}
 	if len(b.events) > 0 {
 		if err := w.appendEvents(ctx, b.events); err != nil {
+			return err
+		}
+	}
+	if len(b.audit) > 0 {
+		if err := w.appendAudit(ctx, b.audit); err != nil {
 			return err
 		}
 	}
@@ -544,7 +761,7 @@ func (w *Writer) replayJournal(ctx context.Context) error {
 		if err := os.Remove(path); err != nil {
 			w.log.Error("store writer: remove replayed journal", "file", path, "err", err)
 		}
-		w.journal.done()
+		w.journalFileDone()
 		w.replayOffset, w.replayRecords = 0, 0
 		if len(w.journal.sealed) == 0 && w.journal.active == nil {
 			w.spilled = 0
@@ -553,13 +770,35 @@ func (w *Writer) replayJournal(ctx context.Context) error {
 	return nil
 }
 
+// journalFileDone drops the head journal file, fully replayed or gone; once
+// the files of an earlier Writer are all done, snapshots this Writer was
+// given need no longer be remembered. w.mu must be held.
+func (w *Writer) journalFileDone() {
+	w.journal.done()
+	if w.oldFiles > 0 {
+		if w.oldFiles--; w.oldFiles == 0 {
+			w.liveCalls, w.liveRecs = nil, nil
+		}
+	}
+}
+
+// superseded reports whether a journaled snapshot with id, left by an
+// earlier Writer, must not be replayed because this Writer was given a newer
+// one (written already, or queued).
+func (w *Writer) superseded(live map[string]struct{}, id string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, ok := live[id]
+	return ok
+}
+
 // abandon runs when Close's context ended with records still pending: they
 // go to the journal, or are logged one by one when there is none.
 func (w *Writer) abandon() {
 	w.mu.Lock()
 	w.closed = true
-	calls, events := w.calls, w.events
-	w.calls, w.events = map[string]pendingCall{}, nil
+	calls, recs, events, audit := w.calls, w.recs, w.events, w.audit
+	w.calls, w.recs, w.events, w.audit = map[string]pendingCall{}, map[string]pendingRecording{}, nil, nil
 	journaled, lost := 0, 0
 	keep := func(rec journalRecord) {
 		if w.journal != nil {
@@ -569,17 +808,29 @@ func (w *Writer) abandon() {
 			}
 		}
 		lost++
-		if rec.Call != nil {
+		switch {
+		case rec.Call != nil:
 			w.log.Error("store writer: call snapshot not written", "call_id", rec.Call.ID, "call", *rec.Call)
-		} else {
+		case rec.Recording != nil:
+			w.log.Error("store writer: recording snapshot not written", "recording_id", rec.Recording.ID,
+				"recording", *rec.Recording)
+		case rec.Audit != nil:
+			w.log.Error("store writer: audit event not written", "audit_id", rec.Audit.ID, "audit", *rec.Audit)
+		default:
 			w.log.Error("store writer: event not written", "call_id", rec.Event.CallID, "event", *rec.Event)
 		}
 	}
 	for _, pc := range calls {
 		keep(journalRecord{Call: &pc.call})
 	}
+	for _, pr := range recs {
+		keep(journalRecord{Recording: &pr.rec})
+	}
 	for i := range events {
 		keep(journalRecord{Event: &events[i]})
+	}
+	for i := range audit {
+		keep(journalRecord{Audit: &audit[i]})
 	}
 	for _, e := range w.agentEv { // not journaled: logged in full
 		lost++

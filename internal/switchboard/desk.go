@@ -2,6 +2,8 @@ package switchboard
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -53,6 +55,7 @@ type queuedCall struct {
 	id        string
 	ring      softphone.Ring // caller details for the browser (no CallID/timeout); Queue guarded by Desk.mu
 	rec       *record
+	tape      *tape             // the call's recording; nil when nothing records
 	decisions chan acd.Decision // ACD decisions about this call, in order
 	commands  chan command      // the connected agent's hangup/hold/dtmf/transfer
 	agent     string            // connected agent; guarded by Desk.mu
@@ -65,7 +68,21 @@ type queuedCall struct {
 type command struct {
 	agent string
 	m     softphone.Message
+	// supervisor: sent by a supervisor, agent names them, and the call
+	// goroutine takes it whoever is on the call (the PCI pause only).
+	supervisor bool
 }
+
+// by is who sent the command.
+func (c command) by() string { return c.agent }
+
+// Errors of PauseRecording.
+var (
+	// ErrNoCall: no such live call, or it is not recorded.
+	ErrNoCall = errors.New("switchboard: no such live call, or it is not recorded")
+	// ErrNotYours: an agent asked about another agent's call.
+	ErrNotYours = errors.New("switchboard: the call is not yours")
+)
 
 // NewDesk builds a desk over an ACD; reasons are the not-ready reasons
 // agents may choose.
@@ -239,14 +256,14 @@ func (d *Desk) status(qc *queuedCall, st, endedBy string) softphone.Call {
 func (qc *queuedCall) status(st, endedBy string) softphone.Call {
 	return softphone.Call{
 		CallID: qc.id, Status: st, From: qc.ring.From, Queue: qc.ring.Queue, Language: qc.ring.Language,
-		Vars: qc.ring.Vars, IVRPath: qc.ring.IVRPath, EndedBy: endedBy,
+		Vars: qc.ring.Vars, IVRPath: qc.ring.IVRPath, EndedBy: endedBy, Recording: qc.tape.state(),
 	}
 }
 
 // join registers a call and queues it in the ACD.
-func (d *Desk) join(ring softphone.Ring, in acd.Input, rec *record) *queuedCall {
+func (d *Desk) join(ring softphone.Ring, in acd.Input, rec *record, tp *tape) *queuedCall {
 	qc := &queuedCall{
-		id: in.Call, ring: ring, rec: rec,
+		id: in.Call, ring: ring, rec: rec, tape: tp,
 		decisions: make(chan acd.Decision, 64),
 		commands:  make(chan command, 8),
 	}
@@ -360,6 +377,10 @@ func (d *Desk) Command(_ context.Context, agent string, m softphone.Message) err
 		return d.toCall(agent, m.CallID, m)
 	case softphone.Transfer:
 		return d.toCall(agent, m.CallID, m)
+	case softphone.PauseRecording:
+		return d.toCall(agent, m.CallID, m)
+	case softphone.Mute:
+		return d.toCall(agent, m.CallID, m)
 	case softphone.WrapupDone:
 		d.mu.Lock()
 		av := d.agent(agent)
@@ -406,6 +427,32 @@ func (d *Desk) toCall(agent, call string, m softphone.Message) error {
 		return nil
 	default:
 		return &softphone.Error{Code: softphone.CodeState, Message: "the call is busy with earlier commands; try again"}
+	}
+}
+
+// PauseRecording pauses (paused true) or resumes the recording of a live
+// call on behalf of by: the agent on the call, or anyone when supervisor is
+// set. It fails with ErrNoCall when the call is not live or not recorded,
+// and with ErrNotYours for another agent's call.
+func (d *Desk) PauseRecording(_ context.Context, callID, by string, supervisor, paused bool) error {
+	d.mu.Lock()
+	qc := d.calls[callID]
+	d.mu.Unlock()
+	if qc == nil || !qc.tape.recording() {
+		return ErrNoCall
+	}
+	d.mu.Lock()
+	own := qc.agent == by
+	d.mu.Unlock()
+	if !own && !supervisor {
+		d.log.Warn("agent asked to pause a recording of a call that is not theirs", "agent", by, "call_id", callID)
+		return ErrNotYours
+	}
+	select {
+	case qc.commands <- command{agent: by, m: softphone.PauseRecording{CallID: callID, On: paused}, supervisor: !own}:
+		return nil
+	default:
+		return fmt.Errorf("switchboard: the call is busy with earlier commands; try again")
 	}
 }
 

@@ -49,7 +49,7 @@ func TestDeskAcceptRightAfterTheRing(t *testing.T) {
 	_, err = d.Attached(ctx, "anna")
 	require.NoError(t, err)
 	require.NoError(t, d.Command(ctx, "anna", softphone.Ready{}))
-	qc := d.join(softphone.Ring{From: "1001"}, acd.Input{Kind: acd.CallQueued, Call: "c1", Queue: "support"}, nil)
+	qc := d.join(softphone.Ring{From: "1001"}, acd.Input{Kind: acd.CallQueued, Call: "c1", Queue: "support"}, nil, nil)
 
 	select {
 	case err := <-phones.accepted:

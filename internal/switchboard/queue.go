@@ -11,6 +11,7 @@ import (
 	"github.com/hotline/hotline/internal/media"
 	"github.com/hotline/hotline/internal/softphone"
 	"github.com/hotline/hotline/ivr"
+	"github.com/hotline/hotline/recordings"
 	"github.com/hotline/hotline/sip"
 )
 
@@ -32,7 +33,7 @@ const (
 // queue waits in the ACD with hold music until an agent answers, then bridges
 // the caller to the agent's browser and carries out the agent's commands,
 // until the call ends. It returns the call's outcome.
-func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *record, out ivr.Outcome, log *slog.Logger) string {
+func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *record, tp *tape, out ivr.Outcome, log *slog.Logger) string {
 	desk := s.opt.Desk
 	ep := c.Media()
 	lang := rec.language()
@@ -41,7 +42,7 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 	}, acd.Input{
 		Kind: acd.CallQueued, Call: c.ID(), Queue: out.Queue, Priority: out.Priority,
 		Skills: out.Skills, Language: lang, At: s.opt.Now(),
-	}, rec)
+	}, rec, tp)
 
 	p := newPlayer(ep, s.opt.MediaObserver)
 	defer p.stop()
@@ -122,6 +123,7 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 				p.stop()
 				agent, leg, outcome = dec.Agent, l, OutcomeAnswered
 				left(OutcomeAnswered)
+				tp.connected(agent)
 				bridge()
 				rec.answeredBy(agent)
 				log.Info("agent answered", "agent", agent, "queue", queue)
@@ -133,6 +135,10 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 				// The agent is gone from the call (the desk told their page);
 				// the caller waits in dec.Queue, for the target if it is an agent.
 				unbridge()
+				if held {
+					tp.unmark(recordings.MarkHold, dec.Agent)
+				}
+				tp.left()
 				kind, target, _ := strings.Cut(dec.Target, ":")
 				rec.event("transferred", dec.Agent+" → "+kind+" "+target)
 				log.Info("call transferred", "agent", dec.Agent, "target", dec.Target)
@@ -169,7 +175,7 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 				outcome = OutcomeOverflow
 			}
 		case cmd := <-qc.commands:
-			if cmd.agent != agent {
+			if cmd.agent != agent && !cmd.supervisor {
 				log.Debug("command from an agent no longer on the call", "agent", cmd.agent, "type", cmd.m.Type())
 				continue
 			}
@@ -184,6 +190,7 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 				}
 				held = m.On
 				if held {
+					tp.mark(recordings.MarkHold, agent)
 					unbridge()
 					p.start(ctx, nil, a.HoldMusic)
 					desk.submit(acd.Input{Kind: acd.CallHeld, Call: qc.id})
@@ -192,6 +199,7 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 				} else {
 					p.stop()
 					bridge()
+					tp.unmark(recordings.MarkHold, agent)
 					desk.submit(acd.Input{Kind: acd.CallResumed, Call: qc.id})
 					desk.send(agent, desk.status(qc, softphone.CallConnected, ""))
 					rec.event("resumed", agent)
@@ -205,6 +213,27 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 					}
 				}
 				rec.event("agent_dtmf", m.Digits)
+			case softphone.PauseRecording:
+				if !tp.recording() {
+					desk.send(agent, softphone.Error{Code: softphone.CodeState, Message: "this call is not recorded", Ref: m.Type()})
+					continue
+				}
+				if m.On {
+					tp.mark(recordings.MarkPCI, cmd.by())
+				} else {
+					tp.unmark(recordings.MarkPCI, cmd.by())
+				}
+				st := softphone.CallConnected
+				if held {
+					st = softphone.CallHeld
+				}
+				desk.send(agent, desk.status(qc, st, ""))
+			case softphone.Mute:
+				if m.On {
+					tp.mark(recordings.MarkMute, agent)
+				} else {
+					tp.unmark(recordings.MarkMute, agent)
+				}
 			case softphone.Transfer:
 				// The ACD decides: Transferred (acted on above) or Rejected.
 				// Until then the call goes on as it was.

@@ -53,8 +53,12 @@ type Options struct {
 	MediaObserver media.Observer // pacing of prompts; may be nil
 	Desk          *Desk          // the ACD and agents; nil: queued callers hear hold music until they hang up
 	QueueMetrics  QueueMetrics   // may be nil
-	Logger        *slog.Logger
-	Now           func() time.Time
+	// Recordings records calls as RecordPolicy says per queue; nil records
+	// nothing.
+	Recordings   Recordings
+	RecordPolicy RecordPolicy
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // Outcomes written to the call record and the hotline_calls_total label.
@@ -109,10 +113,16 @@ func (s *Switchboard) HandleCall(ctx context.Context, c *sip.Call) {
 		s.opt.Metrics.Digit(string(d.Source))
 		rec.event("digit", string(d.Key)+" "+string(d.Source))
 	})
-	outcome := s.run(ctx, c, a, ch, rec, log)
+	var tp *tape
+	if s.opt.Recordings != nil {
+		tp = newTape(s.opt.Recordings, s.opt.RecordPolicy, c.Media(), c.ID(), log, rec.event)
+		tp.answered()
+	}
+	outcome := s.run(ctx, c, a, ch, rec, tp, log)
 	ch.close()
 
 	<-ctx.Done() // the sip server cancels ctx once the call has ended, whoever ended it
+	tp.close()
 	side, cause := c.End()
 	if cause == "shutdown" && (outcome == OutcomeQueued || outcome == OutcomeAbandoned) {
 		outcome = OutcomeShutdown
@@ -124,7 +134,7 @@ func (s *Switchboard) HandleCall(ctx context.Context, c *sip.Call) {
 
 // run takes the call through the IVR and whatever follows it, and returns the
 // call's outcome once the call is over or hung up.
-func (s *Switchboard) run(ctx context.Context, c *sip.Call, a *Assets, ch *channel, rec *record, log *slog.Logger) string {
+func (s *Switchboard) run(ctx context.Context, c *sip.Call, a *Assets, ch *channel, rec *record, tp *tape, log *slog.Logger) string {
 	flow := rec.flow()
 	out, err := a.Engine.Run(ctx, flow, ch, ivr.RunOptions{
 		Language: a.DefaultLanguage,
@@ -149,9 +159,10 @@ func (s *Switchboard) run(ctx context.Context, c *sip.Call, a *Assets, ch *chann
 	switch out.Kind {
 	case ivr.KindQueue:
 		rec.queued(out.Queue)
+		tp.queued(out.Queue)
 		log.Info("caller queued", "queue", out.Queue, "priority", out.Priority)
 		if s.opt.Desk != nil {
-			return s.queue(ctx, c, a, rec, out, log)
+			return s.queue(ctx, c, a, rec, tp, out, log)
 		}
 		s.hold(ctx, c, a)
 		return OutcomeQueued

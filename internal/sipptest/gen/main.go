@@ -10,7 +10,6 @@ import (
 	"flag"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/hotline/hotline/internal/sipptest"
@@ -24,6 +23,6 @@ func main() {
 		os.Exit(1)
 	}
 	slog.Info("wrote scenario media", "dir", *dir,
-		"files", []string{filepath.Join(*dir, sipptest.ComfortNoiseFile), filepath.Join(*dir, sipptest.IVRDigitsFile)},
+		"files", sipptest.MediaFiles(),
 		"digits", sipptest.IVRDigits, "gap", time.Second)
 }

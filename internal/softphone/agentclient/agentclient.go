@@ -77,6 +77,7 @@ type Client struct {
 	closing bool
 
 	toneHz  atomic.Uint64 // math.Float64bits of the tone frequency; 0: silence
+	muted   atomic.Bool   // the microphone sends silence (Mute)
 	sending atomic.Bool
 
 	recMu    sync.Mutex
@@ -378,6 +379,25 @@ func (c *Client) swapPC(pc *webrtc.PeerConnection, track *webrtc.TrackLocalStati
 // whole number of hertz.
 func (c *Client) SetTone(hz float64) { c.toneHz.Store(math.Float64bits(math.Round(hz))) }
 
+// Mute silences the microphone (on) or turns it back on (off), and tells
+// the server with a mute message for callID, as the page's mute button
+// does. While muted the client sends silent frames, as a browser does for a
+// disabled track.
+func (c *Client) Mute(ctx context.Context, callID string, on bool) error {
+	c.muted.Store(on)
+	return c.Send(ctx, softphone.Mute{CallID: callID, On: on})
+}
+
+// Muted reports whether the microphone is muted.
+func (c *Client) Muted() bool { return c.muted.Load() }
+
+// PauseRecording asks the server to pause (on) or resume (off) the
+// recording of callID (a PCI pause); the server answers with a call message
+// carrying the new recording state, or an error.
+func (c *Client) PauseRecording(ctx context.Context, callID string, on bool) error {
+	return c.Send(ctx, softphone.PauseRecording{CallID: callID, On: on})
+}
+
 // toneSecond returns one second of a sine at a whole hz, PCMU-encoded: it
 // repeats seamlessly, and one second is exactly 50 frames, so the send loop
 // only slices it.
@@ -402,6 +422,7 @@ func (c *Client) sendLoop() {
 		hz    = math.NaN() // the tone sec holds; NaN: none yet
 		sec   []byte       // one second of it, encoded
 		frame int          // the next frame of sec to send
+		quiet = media.EncodeFrame(media.PCMU, make([]int16, frameSamples), nil)
 	)
 	for {
 		select {
@@ -413,6 +434,9 @@ func (c *Client) sendLoop() {
 			hz, sec = want, toneSecond(want, amp)
 		}
 		pkt.Payload = sec[frame*frameSamples : (frame+1)*frameSamples]
+		if c.muted.Load() {
+			pkt.Payload = quiet
+		}
 		frame = (frame + 1) % (media.SampleRate / frameSamples)
 		c.pcMu.Lock()
 		track := c.track

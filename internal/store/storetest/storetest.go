@@ -35,7 +35,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("RejectsEmptyIDs", func(t *testing.T) { testRejectsEmptyIDs(t, fresh(t)) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrent(t, fresh(t)) })
 	t.Run("PingAndCloseTwice", func(t *testing.T) { testPingClose(t, open(t)) })
-	runPeople(t, fresh) // people.go: users, sessions, API tokens, agent events
+	runPeople(t, fresh)     // people.go: users, sessions, API tokens, agent events
+	runRecordings(t, fresh) // recordings.go: recordings and the audit log
 }
 
 // base is an arrival time with sub-microsecond digits, which stores drop.
