@@ -667,3 +667,10 @@ func TestAuditDedupIsBounded(t *testing.T) {
 	require.LessOrEqual(t, len(a.dedup.last), maxAuditKeys)
 	require.True(t, strings.HasPrefix(AuditPlay, "recording."))
 }
+
+// The node's store and record writer are what serve plugs in.
+var (
+	_ RecordingReader = store.Store(nil)
+	_ AuditReader     = store.Store(nil)
+	_ AuditLog        = (*store.Writer)(nil)
+)

@@ -172,8 +172,11 @@ func TestAgentPage(t *testing.T) {
 		p.Click("#mute")
 		require.True(t, browsertest.Eval[bool](p, `hotlineAgent.muted()`))
 		require.Equal(t, "Unmute", p.Text("#mute"))
+		require.Equal(t, softphone.Mute{CallID: "call-7", On: true}, c.expect(t, softphone.TypeMute), "the server marks the recording")
 		p.Click("#mute")
 		require.False(t, browsertest.Eval[bool](p, `hotlineAgent.muted()`))
+		require.Equal(t, softphone.Mute{CallID: "call-7", On: false}, c.expect(t, softphone.TypeMute))
+		require.False(t, p.Visible("#rec-pause"), "a call that is not recorded has no pause button")
 
 		p.Click("#hold")
 		h := c.expect(t, softphone.TypeHold).(softphone.Hold)
@@ -238,6 +241,8 @@ func TestAgentPage(t *testing.T) {
 		p.WaitText("#state", "Ready")
 	})
 
+	t.Run("recording: pause, mute, recent calls", func(t *testing.T) { testRecordingControls(t, br) })
+
 	t.Run("reconnect re-attaches the live call", func(t *testing.T) {
 		b := newBackend(t)
 		p := br.NewPage(t)
@@ -253,9 +258,12 @@ func TestAgentPage(t *testing.T) {
 		c2.expect(t, softphone.TypeHello)
 		w := welcome(softphone.StateOnCall)
 		w.Call = &softphone.Call{CallID: "call-9", Status: softphone.CallConnected, From: "+4930123456", Queue: "support",
-			Vars: map[string]string{"serial": "SN-1"}}
+			Vars: map[string]string{"serial": "SN-1"}, Recording: softphone.RecordingOn}
 		c2.send(t, w)
+		// The reloaded page's microphone is on: a mute the recording marked ends.
+		require.Equal(t, softphone.Mute{CallID: "call-9", On: false}, c2.expect(t, softphone.TypeMute))
 		p.WaitVisible("#call")
+		require.Equal(t, "● Recording", p.Text("#rec-status"))
 		require.Equal(t, "+4930123456", p.Text("#call-from"))
 		p.WaitText("#state", "On a call")
 		p.WaitText("#conn", "Connected")

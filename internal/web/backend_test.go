@@ -30,12 +30,15 @@ const (
 )
 
 // backend stands in for internal/httpapi in the page tests: the pages from
-// web.Handler, the sign-in API, /api/v1/me, and the agent WebSocket. Each
-// WebSocket the page opens arrives on conns; every message the page sends is
-// checked with softphone.Decode, the real protocol decoder.
+// web.Handler, the sign-in API, /api/v1/me, the agent WebSocket, and the
+// recordings API (recordings_test.go). Each WebSocket the page opens arrives
+// on conns; every message the page sends is checked with softphone.Decode,
+// the real protocol decoder.
 type backend struct {
 	URL        string
 	session    string
+	role       atomic.Value // string: the role /api/v1/me reports ("agent" when unset)
+	recs       recordingsAPI
 	retryAfter atomic.Int32 // > 0: the next sign-in is throttled for that many seconds
 	logouts    atomic.Int32
 	conns      chan *agentConn
@@ -60,6 +63,9 @@ func newBackend(t *testing.T) *backend {
 	mux.HandleFunc("POST /api/v1/logout", b.logout)
 	mux.HandleFunc("GET /api/v1/me", b.me)
 	mux.HandleFunc("GET /api/v1/agent/ws", b.ws)
+	mux.HandleFunc("GET /api/v1/recordings", b.listRecordings)
+	mux.HandleFunc("GET /api/v1/recordings/{id}/audio", b.recordingAudio)
+	mux.HandleFunc("PUT /api/v1/recordings/{id}/legal-hold", b.legalHold)
 	srv := httptest.NewServer(mux)
 	b.URL = srv.URL
 	t.Cleanup(func() {
@@ -111,7 +117,15 @@ func (b *backend) me(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "not signed in"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"id": testUser, "name": testName, "role": "agent", "csrf": testCSRF})
+	writeJSON(w, http.StatusOK, map[string]string{"id": "id-" + testUser, "username": testUser, "name": testName,
+		"role": b.currentRole(), "csrf": testCSRF})
+}
+
+func (b *backend) currentRole() string {
+	if r, _ := b.role.Load().(string); r != "" {
+		return r
+	}
+	return "agent"
 }
 
 func (b *backend) ws(w http.ResponseWriter, r *http.Request) {

@@ -38,7 +38,7 @@ func TestEveryTextIsTranslated(t *testing.T) {
 	require.Equal(t, en, ru, "English and Russian have the same keys")
 
 	used := map[string]bool{}
-	for _, page := range []string{"agent.html", "login.html"} {
+	for _, page := range []string{"agent.html", "login.html", "recordings.html"} {
 		for _, m := range regexp.MustCompile(`data-i18n(?:-placeholder)?="(\w+)"`).FindAllStringSubmatch(read(page), -1) {
 			used[m[1]] = true
 		}
@@ -46,13 +46,24 @@ func TestEveryTextIsTranslated(t *testing.T) {
 			used["state_"+m[1]] = true
 		}
 	}
-	for _, script := range []string{"agent.js", "login.js"} {
+	for _, script := range []string{"agent.js", "login.js", "recordings.js"} {
 		for _, m := range regexp.MustCompile(`(?:\bt|say\([^,]+,|showError|setConn)\(?\s*'(\w+)'\s*[,)]`).FindAllStringSubmatch(read(script), -1) {
 			used[m[1]] = true
 		}
 	}
 	for _, s := range []string{"signed_out", "ready", "not_ready", "offered", "on_call", "on_hold", "wrap_up"} {
 		used["state_"+s] = true
+	}
+	for _, s := range []string{"recording", "complete", "recovered", "failed", "deleted"} {
+		used["rec_state_"+s] = true // a recording's state (agent.js, recordings.js)
+	}
+	// Keys set through dataset.i18n in the scripts.
+	for _, script := range []string{"agent.js", "recordings.js"} {
+		for _, m := range regexp.MustCompile(`'(\w*[a-z])'`).FindAllStringSubmatch(read(script), -1) {
+			if strings.HasPrefix(m[1], "btn_") || strings.HasPrefix(m[1], "rec_") {
+				used[m[1]] = true
+			}
+		}
 	}
 	require.Greater(t, len(used), 40, "the key scan found the pages' keys")
 	for k := range used {

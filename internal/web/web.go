@@ -1,5 +1,5 @@
-// Package web serves the browser pages of hotline: the agent softphone page
-// and the sign-in page. They are plain HTML, CSS and JavaScript, embedded in
+// Package web serves the browser pages of hotline: the agent softphone page,
+// the call recordings page and the sign-in page. They are plain HTML, CSS and JavaScript, embedded in
 // the binary with go:embed; there is no build step, no framework and nothing
 // is loaded from another origin.
 //
@@ -13,12 +13,19 @@
 //   - state-changing requests carry the header X-CSRF-Token with the csrf
 //     value from /api/v1/me;
 //   - GET /api/v1/agent/ws: the agent WebSocket (agent protocol v1, see
-//     internal/softphone).
+//     internal/softphone);
+//   - GET /api/v1/recordings?agent=&queue=&from=&to=&call=&limit=&cursor=
+//     {recordings, next}: the recordings (an agent gets only theirs), each
+//     with an audio_url the pages' <audio> elements play (Range requests,
+//     the session cookie); PUT /api/v1/recordings/{id}/legal-hold {hold}
+//     for supervisors.
 //
 // Query flags of the agent page: audio=raw asks getUserMedia for the
 // microphone without echo cancellation, noise suppression or automatic gain
 // (tests with a fake tone need that; people want the processing on), and
-// lang=en|ru picks the language.
+// lang=en|ru picks the language. The recordings page takes its filters from
+// the query too (agent, queue, from, to as RFC 3339, call, limit), so a
+// link can open it filtered.
 package web
 
 import (
@@ -40,9 +47,10 @@ var staticFiles embed.FS
 // Routes of the pages. The HTTP layer mounts Handler at "/" (or on these
 // paths); everything else it does not know is a 404 here.
 const (
-	AgentPath  = "/agent/"
-	LoginPath  = "/login"
-	StaticPath = "/static/"
+	AgentPath      = "/agent/"
+	RecordingsPath = "/recordings/"
+	LoginPath      = "/login"
+	StaticPath     = "/static/"
 )
 
 // contentType returns the type of an embedded file by its extension, so
@@ -82,9 +90,10 @@ type handler struct {
 	modTime time.Time
 }
 
-// Handler returns the handler of the pages: /agent/ (the softphone), /login
-// (the sign-in page) and /static/* (their scripts and styles). /agent without
-// the slash redirects to /agent/.
+// Handler returns the handler of the pages: /agent/ (the softphone),
+// /recordings/ (the call recordings), /login (the sign-in page) and
+// /static/* (their scripts and styles). /agent and /recordings without the
+// slash redirect to the page.
 //
 // Every answer has a validator (ETag) and "Cache-Control: no-cache", so a
 // browser revalidates on each load and gets 304 when nothing changed: a new
@@ -126,14 +135,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p := r.URL.Path
 	switch {
-	case p == "/agent":
-		target := AgentPath
+	case p+"/" == AgentPath || p+"/" == RecordingsPath:
+		target := p + "/"
 		if r.URL.RawQuery != "" {
 			target += "?" + r.URL.RawQuery
 		}
 		http.Redirect(w, r, target, http.StatusMovedPermanently)
 	case p == AgentPath:
 		h.serve(w, r, "agent.html")
+	case p == RecordingsPath:
+		h.serve(w, r, "recordings.html")
 	case p == LoginPath || p == LoginPath+"/":
 		h.serve(w, r, "login.html")
 	case strings.HasPrefix(p, StaticPath):

@@ -35,6 +35,8 @@ func TestHandlerServesPagesWithTypesAndCaching(t *testing.T) {
 	}{
 		{"/agent/", "text/html; charset=utf-8", `id="remote-audio"`},
 		{"/login", "text/html; charset=utf-8", `id="login-submit"`},
+		{"/recordings/", "text/html; charset=utf-8", `id="rec-rows"`},
+		{"/static/recordings.js", "text/javascript; charset=utf-8", "/api/v1/recordings"},
 		{"/static/agent.js", "text/javascript; charset=utf-8", "webrtc_offer"},
 		{"/static/login.js", "text/javascript; charset=utf-8", "/api/v1/login"},
 		{"/static/i18n.js", "text/javascript; charset=utf-8", "ru: {"},
@@ -67,7 +69,8 @@ func TestHandlerServesPagesWithTypesAndCaching(t *testing.T) {
 
 func TestHandlerRefusesWhatItDoesNotServe(t *testing.T) {
 	h := Handler()
-	for _, p := range []string{"/", "/static/", "/static/nope.js", "/static/agent.html", "/static/../web.go", "/agent/x", "/api/v1/me"} {
+	for _, p := range []string{"/", "/static/", "/static/nope.js", "/static/agent.html", "/static/recordings.html",
+		"/static/../web.go", "/agent/x", "/recordings/x", "/api/v1/me", "/api/v1/recordings"} {
 		r := get(t, h, http.MethodGet, p, nil)
 		require.Equal(t, http.StatusNotFound, r.StatusCode, p)
 	}
@@ -77,6 +80,9 @@ func TestHandlerRefusesWhatItDoesNotServe(t *testing.T) {
 
 	r = get(t, h, http.MethodGet, "/agent?audio=raw", nil)
 	require.Equal(t, "/agent/?audio=raw", r.Header.Get("Location"), "the redirect keeps the query")
+	r = get(t, h, http.MethodGet, "/recordings?call=c1", nil)
+	require.Equal(t, http.StatusMovedPermanently, r.StatusCode)
+	require.Equal(t, "/recordings/?call=c1", r.Header.Get("Location"))
 
 	r = get(t, h, http.MethodPost, "/agent/", nil)
 	require.Equal(t, http.StatusMethodNotAllowed, r.StatusCode)
@@ -89,7 +95,8 @@ func TestPagesAreSelfContained(t *testing.T) {
 	h := Handler()
 	agent := body(t, get(t, h, http.MethodGet, "/agent/", nil))
 	login := body(t, get(t, h, http.MethodGet, "/login", nil))
-	for _, page := range []string{agent, login} {
+	recs := body(t, get(t, h, http.MethodGet, "/recordings/", nil))
+	for _, page := range []string{agent, login, recs} {
 		require.NotContains(t, page, "http://")
 		require.NotContains(t, page, "https://")
 		require.NotContains(t, page, "//cdn")
@@ -97,8 +104,14 @@ func TestPagesAreSelfContained(t *testing.T) {
 	for _, id := range []string{"ready", "not-ready", "reason", "state", "state-timer", "ring", "ring-from",
 		"ring-serial", "ring-language", "ring-ivr", "accept", "reject", "call", "mute", "hold", "hangup",
 		"keypad", "transfer-kind", "transfer-target", "transfer", "wrapup", "wrapup-note",
-		"wrapup-disposition", "wrapup-done", "error", "notice", "lang", "logout", "remote-audio"} {
+		"wrapup-disposition", "wrapup-done", "error", "notice", "lang", "logout", "remote-audio",
+		"nav-recordings", "rec-pause", "rec-status", "recent", "recent-list", "recent-empty", "recent-all"} {
 		require.Contains(t, agent, `id="`+id+`"`, id)
+	}
+	for _, id := range []string{"nav-agent", "user-name", "lang", "logout", "rec-error", "rec-filters", "f-agent-box",
+		"f-agent", "f-queue", "f-from", "f-to", "f-call", "f-apply", "f-clear", "rec-table", "rec-rows", "col-hold",
+		"rec-empty", "rec-prev", "rec-next", "rec-page"} {
+		require.Contains(t, recs, `id="`+id+`"`, id)
 	}
 	for _, id := range []string{"login-user", "login-pass", "login-submit", "login-error", "lang"} {
 		require.Contains(t, login, `id="`+id+`"`, id)

@@ -1,7 +1,9 @@
 // The agent softphone page. It speaks agent protocol v1 (internal/softphone)
 // over one WebSocket, keeps one RTCPeerConnection per WebSocket session (set
 // up right after `welcome`, so a call connects the moment it is accepted),
-// and shows the agent's state, the ringing call, the live call and wrap-up.
+// and shows the agent's state, the ringing call, the live call (with the PCI
+// pause of its recording) and wrap-up, and the agent's recent recorded calls
+// (GET /api/v1/recordings), refreshed when a call and its wrap-up end.
 // Everything on screen is text set with textContent: nothing from the server
 // is parsed as HTML.
 'use strict';
@@ -22,9 +24,16 @@
   const CLOSE_REPLACED = 4000;
   // Reasons the server sets by itself; the agent does not pick them.
   const AUTO_REASONS = ['missed_call', 'disconnected'];
+  // The recent calls panel lists this many recordings.
+  const RECENT_LIMIT = 10;
+  // A recording still being written when the list loads is looked at again
+  // after RECENT_RETRY_MS, at most RECENT_RETRIES times.
+  const RECENT_RETRY_MS = 5000;
+  const RECENT_RETRIES = 3;
 
   const app = {
     csrf: '',
+    username: '',
     leaving: false,
     ws: null,
     backoff: 0,
@@ -51,6 +60,11 @@
     audio: null, // AudioContext, made on the first click (autoplay rules)
     ringer: null, // the ring sound while it plays
     title: document.title,
+    recent: [], // the recent recordings on screen
+    recentGen: 0, // generation of the last load; older answers are dropped
+    recentTimer: null,
+    recentTries: 0,
+    recentStale: false, // a newer list waits for the playing recording to stop
   };
 
   // ---- small helpers ----------------------------------------------------
@@ -118,6 +132,7 @@
     if (!resp.ok) throw new Error('HTTP ' + resp.status);
     const me = await resp.json();
     app.csrf = me.csrf || '';
+    app.username = me.username || me.id || '';
     $('agent-name').textContent = me.name || me.id || '';
     return true;
   }
@@ -241,6 +256,8 @@
     setTargets(msg.queues, msg.agents);
     if (msg.call && msg.call.call_id && msg.call.status !== 'ended') {
       onCall(msg.call); // a reloaded page re-attaches to its live call
+      // Its microphone is live again: the recording's mute mark ends.
+      if (app.call && app.call.recording) send({ type: 'mute', call_id: app.call.call_id, on: false });
     } else {
       endCallView();
     }
@@ -290,6 +307,7 @@
   function transferKind() { return $('transfer-kind').value === 'agent' ? 'agent' : 'queue'; }
 
   function setState(state, reason, since) {
+    const wasBusy = busy();
     app.state = state || 'signed_out';
     app.reason = reason || '';
     app.since = parseTime(since);
@@ -299,6 +317,8 @@
     if (app.state !== 'offered' && app.ring) stopRinging();
     show($('wrapup'), app.state === 'wrap_up');
     if (app.state === 'wrap_up' && app.call) endCallView();
+    // A call and its wrap-up are over: its recording joins the recent calls.
+    if (wasBusy && !busy()) refreshRecent(false);
   }
 
   function drawState() {
@@ -413,6 +433,8 @@
     if (app.ring && (!msg.call_id || app.ring.call_id === msg.call_id)) stopRinging();
     const fresh = !app.call || app.call.call_id !== msg.call_id;
     app.call = Object.assign({}, fresh ? {} : app.call, msg);
+    // Every call message carries the recording state; absent means not recorded.
+    app.call.recording = typeof msg.recording === 'string' ? msg.recording : '';
     app.wrapCallId = msg.call_id;
     if (fresh) {
       app.callSince = Date.now();
@@ -441,17 +463,44 @@
     hold.setAttribute('aria-pressed', String(held));
     hold.textContent = t(held ? 'btn_resume' : 'btn_hold');
     hold.dataset.i18n = held ? 'btn_resume' : 'btn_hold';
+    drawRecording();
+  }
+
+  // drawRecording shows whether the call is recorded, and the PCI pause
+  // button while it is.
+  function drawRecording() {
+    const rec = (app.call && app.call.recording) || '';
+    const paused = rec === 'paused';
+    $('call').dataset.recording = rec;
+    const status = $('rec-status');
+    status.dataset.i18n = paused ? 'rec_paused' : 'rec_on';
+    status.textContent = t(status.dataset.i18n);
+    status.className = 'badge ' + (paused ? 'badge-rec-paused' : 'badge-rec');
+    show(status, rec !== '');
+    const btn = $('rec-pause');
+    btn.setAttribute('aria-pressed', String(paused));
+    btn.dataset.i18n = paused ? 'btn_resume_rec' : 'btn_pause_rec';
+    btn.textContent = t(btn.dataset.i18n);
+    show(btn, rec !== '');
   }
 
   function endCallView() {
     app.call = null;
     show($('call'), false);
     setMuted(false);
+    drawRecording();
   }
 
   function onError(msg) {
     const code = norm(msg.code);
+    if (msg.ref === 'mute') {
+      // The microphone is muted on the page either way; the server only
+      // marks the recording. Nothing for the agent to do.
+      console.warn('hotline: mute not recorded by the server:', msg.code, msg.message);
+      return;
+    }
     if (msg.ref === 'transfer' && code === 'invalid') say('error', 'err_transfer', { m: msg.message || '?' });
+    else if (msg.ref === 'pause_recording') say('error', 'err_pause', { m: msg.message || msg.code || '?' });
     else if (code === 'forbidden') say('error', 'err_forbidden');
     else if (code === 'version') say('error', 'err_version');
     else if (code === 'state') say('error', 'err_bad_state');
@@ -647,6 +696,119 @@
     r.gain.disconnect();
   }
 
+  // ---- recent calls ---------------------------------------------------------
+
+  // refreshRecent loads the agent's last RECENT_LIMIT recordings. A node
+  // without recordings (404) hides the panel. retry: a look again at a
+  // recording that was still being written.
+  async function refreshRecent(retry) {
+    clearTimeout(app.recentTimer);
+    if (!retry) app.recentTries = 0;
+    const gen = ++app.recentGen;
+    const q = new URLSearchParams({ limit: String(RECENT_LIMIT) });
+    if (app.username) q.set('agent', app.username);
+    let resp;
+    let body;
+    try {
+      resp = await fetch('/api/v1/recordings?' + q.toString(), { credentials: 'same-origin', cache: 'no-store' });
+      if (resp.ok) body = await resp.json();
+    } catch (e) {
+      resp = null;
+    }
+    if (gen !== app.recentGen) return;
+    if (resp && (resp.status === 404 || resp.status === 403 || resp.status === 401)) {
+      // No recordings here (or the session ended: the socket's reconnect
+      // sends the agent to the sign-in page).
+      show($('recent'), false);
+      return;
+    }
+    show($('recent'), true);
+    if (!resp || !resp.ok || !body) {
+      show($('recent-error'), true);
+      return;
+    }
+    show($('recent-error'), false);
+    app.recent = Array.isArray(body.recordings) ? body.recordings : [];
+    drawRecent();
+    if (app.recent.some((r) => r.state === 'recording') && app.recentTries < RECENT_RETRIES) {
+      app.recentTries++;
+      app.recentTimer = setTimeout(() => refreshRecent(true), RECENT_RETRY_MS);
+    }
+  }
+
+  function recentTime(iso) {
+    const d = new Date(iso);
+    if (!iso || Number.isNaN(d.getTime())) return t('none');
+    try {
+      return new Intl.DateTimeFormat(I18N.lang(), { dateStyle: 'short', timeStyle: 'short' }).format(d);
+    } catch (e) {
+      return d.toLocaleString();
+    }
+  }
+
+  function recentState(r) {
+    const k = 'rec_state_' + r.state;
+    return I18N.has(k) ? t(k) : String(r.state || '');
+  }
+
+  // drawRecent lists app.recent; while one of the listed recordings plays,
+  // the new list waits for it to stop.
+  function drawRecent() {
+    const list = $('recent-list');
+    if ([...list.querySelectorAll('audio')].some((a) => !a.paused && !a.ended)) {
+      app.recentStale = true;
+      return;
+    }
+    app.recentStale = false;
+    list.textContent = '';
+    for (const r of app.recent) {
+      const li = document.createElement('li');
+      li.id = 'recent-' + r.id;
+      li.className = 'recent-item';
+      li.dataset.id = r.id;
+      li.dataset.state = r.state || '';
+      const time = document.createElement('span');
+      time.className = 'recent-time';
+      time.textContent = recentTime(r.started_at);
+      const queue = document.createElement('span');
+      queue.className = 'recent-queue';
+      queue.textContent = r.queue || t('none');
+      const dur = document.createElement('span');
+      dur.className = 'recent-duration';
+      dur.textContent = clock(r.duration_ms || 0);
+      li.append(time, queue, dur);
+      if (r.audio_url) {
+        const audio = document.createElement('audio');
+        audio.id = 'recent-audio-' + r.id;
+        audio.className = 'recent-audio';
+        audio.controls = true;
+        audio.preload = 'none';
+        audio.src = r.audio_url;
+        audio.addEventListener('pause', () => { if (app.recentStale) drawRecent(); });
+        li.appendChild(audio);
+      } else {
+        const st = document.createElement('span');
+        st.className = 'recent-state';
+        st.textContent = recentState(r);
+        li.appendChild(st);
+      }
+      list.appendChild(li);
+    }
+    show($('recent-empty'), app.recent.length === 0);
+  }
+
+  // drawRecentText redraws the texts of the list in the current language.
+  function drawRecentText() {
+    for (const r of app.recent) {
+      const li = document.getElementById('recent-' + r.id);
+      if (!li) continue;
+      li.querySelector('.recent-time').textContent = recentTime(r.started_at);
+      if (!r.queue) li.querySelector('.recent-queue').textContent = t('none');
+      const st = li.querySelector('.recent-state');
+      if (st) st.textContent = recentState(r);
+    }
+  }
+
   // ---- timers -------------------------------------------------------------
 
   function tick() {
@@ -685,7 +847,16 @@
       stopRinging();
     });
     $('hangup').addEventListener('click', () => { if (callId()) send({ type: 'hangup', call_id: callId() }); });
-    $('mute').addEventListener('click', () => setMuted(!app.muted));
+    $('mute').addEventListener('click', () => {
+      setMuted(!app.muted);
+      // The server marks the muted span in the call's recording.
+      if (callId()) send({ type: 'mute', call_id: callId(), on: app.muted });
+    });
+    $('rec-pause').addEventListener('click', () => {
+      if (!callId() || !app.call.recording) return;
+      // The page shows the new state when the server's call message says so.
+      if (send({ type: 'pause_recording', call_id: callId(), on: app.call.recording !== 'paused' })) say(null);
+    });
     $('hold').addEventListener('click', () => {
       if (!callId()) return;
       send({ type: 'hold', call_id: callId(), on: app.call.status !== 'held' });
@@ -723,6 +894,8 @@
       drawReasons();
       drawRing();
       drawCall();
+      drawRecording();
+      drawRecentText();
       setMuted(app.muted);
       const conn = $('conn');
       conn.textContent = t(conn.dataset.i18n);
@@ -741,6 +914,8 @@
     rtc: () => (app.pc ? app.pc.connectionState : 'none'),
     ringing: () => app.ringer !== null,
     muted: () => app.muted,
+    recording: () => (app.call && app.call.recording) || '',
+    recent: () => app.recent.map((r) => r.id),
   };
 
   async function boot() {
@@ -757,6 +932,7 @@
       }
     }
     connect();
+    refreshRecent(false);
   }
 
   boot();
