@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/binary"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -23,6 +24,7 @@ import (
 	"github.com/hotline/hotline/internal/softphone"
 	"github.com/hotline/hotline/internal/softphone/agentclient"
 	"github.com/hotline/hotline/internal/store"
+	"github.com/hotline/hotline/internal/store/pgtest"
 	"github.com/hotline/hotline/recordings"
 	"github.com/hotline/hotline/sip/siptest"
 )
@@ -160,8 +162,34 @@ func TestRecordingBridgedCall(t *testing.T) {
 
 // A call transferred from anna to boris is one file with two segments, at
 // the offsets where each agent talked.
-func TestRecordingTransferSegments(t *testing.T) {
-	n := startTestNode(t, nodeOptions{extra: agentQueues})
+func TestRecordingTransferSegments(t *testing.T) { testTransferSegments(t, "") }
+
+// The same on PostgreSQL, and the file played through the API: a Range
+// request gets exactly its bytes, and the play is in the audit log.
+func TestRecordingTransferSegmentsPostgres(t *testing.T) {
+	pg := pgtest.Start(t)
+	n, row := testTransferSegments(t, pg.CreateDB(t))
+	req, err := http.NewRequest("GET", "http://"+n.HTTPAddr()+"/api/v1/recordings/"+row.ID+"/audio", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+n.token)
+	req.Header.Set("Range", "bytes=0-99")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusPartialContent, res.StatusCode)
+	require.Len(t, body, 100)
+	require.Equal(t, "RIFF", string(body[:4]))
+	require.Eventually(t, func() bool {
+		ev, err := n.store.ListAudit(context.Background(), store.AuditFilter{Object: row.ID})
+		require.NoError(t, err)
+		return len(ev) == 1 && ev[0].Action == "recording.play" && ev[0].Actor == "token:e2e"
+	}, 5*time.Second, 50*time.Millisecond, "the play is audited")
+}
+
+func testTransferSegments(t *testing.T, database string) (*testNode, store.Recording) {
+	n := startTestNode(t, nodeOptions{extra: agentQueues, database: database})
 	anna := n.agent("anna")
 	boris := n.agent("boris")
 	call := dialSupport(t, n, "4711")
@@ -202,6 +230,7 @@ func TestRecordingTransferSegments(t *testing.T) {
 	require.InDelta(t, end.Milliseconds(), row.DurationMS, 150)
 	_, right := n.audio(row)
 	require.True(t, tone(window(right, b.StartMS+800, b.EndMS-100), 1400), "boris is on the right in his segment")
+	return n, row
 }
 
 // fullDisk is a recording file on a disk that fills up after limit bytes.
