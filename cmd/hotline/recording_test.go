@@ -421,3 +421,37 @@ func TestRecordingModes(t *testing.T) {
 		require.ErrorIs(t, err, os.ErrNotExist, "and its file removed")
 	})
 }
+
+// PCI pause: the agent pauses from the softphone, a supervisor resumes
+// through the API; the page hears each state, the file marks the span.
+func TestRecordingPCIPause(t *testing.T) {
+	n := startTestNode(t, nodeOptions{extra: agentQueues})
+	anna := n.agent("anna")
+	call := dialSupport(t, n, "4711")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ring := waitMsg[softphone.Ring](t, anna, softphone.TypeRing)
+	require.NoError(t, anna.Send(ctx, softphone.Accept{CallID: ring.CallID}))
+	require.Equal(t, softphone.CallConnected, waitMsg[softphone.Call](t, anna, softphone.TypeCall).Status)
+	time.Sleep(time.Second)
+	require.NoError(t, anna.PauseRecording(ctx, ring.CallID, true))
+	require.Equal(t, softphone.RecordingPaused, waitMsg[softphone.Call](t, anna, softphone.TypeCall).Recording)
+	time.Sleep(time.Second)
+	req, err := http.NewRequest("POST", "http://"+n.HTTPAddr()+"/api/v1/calls/"+ring.CallID+"/recording/resume", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+n.token)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode, "a supervisor resumes any call's recording")
+	require.Equal(t, softphone.RecordingOn, waitMsg[softphone.Call](t, anna, softphone.TypeCall).Recording)
+	time.Sleep(500 * time.Millisecond)
+	require.NoError(t, call.Hangup(ctx))
+
+	row := n.waitRecording(ring.CallID)
+	require.Len(t, row.Markers, 1)
+	m := row.Markers[0]
+	require.Equal(t, recordings.MarkPCI, m.Kind)
+	require.Equal(t, "anna", m.By)
+	require.InDelta(t, 1000, m.EndMS-m.StartMS, 300)
+}

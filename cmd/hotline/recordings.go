@@ -79,8 +79,8 @@ func recordPolicy(cfg config.Config) switchboard.RecordPolicy {
 // live call's recording.
 type pciControl struct{ desk *switchboard.Desk }
 
-func (c pciControl) PauseRecording(ctx context.Context, callID, by string, paused bool) error {
-	err := c.desk.PauseRecording(ctx, callID, by, false, paused)
+func (c pciControl) PauseRecording(ctx context.Context, callID, by string, supervisor, paused bool) error {
+	err := c.desk.PauseRecording(ctx, callID, by, supervisor, paused)
 	switch {
 	case errors.Is(err, switchboard.ErrNoCall):
 		return fmt.Errorf("%w: %w", httpapi.ErrNoLiveCall, err)
@@ -94,7 +94,7 @@ func (c pciControl) PauseRecording(ctx context.Context, callID, by string, pause
 // with an agent.
 type noCalls struct{}
 
-func (noCalls) PauseRecording(context.Context, string, string, bool) error {
+func (noCalls) PauseRecording(context.Context, string, string, bool, bool) error {
 	return httpapi.ErrNoLiveCall
 }
 

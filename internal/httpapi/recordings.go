@@ -76,10 +76,11 @@ type AuditReader interface {
 // CallControl acts on live calls: the PCI pause of a call's recording.
 type CallControl interface {
 	// PauseRecording pauses (paused true) or resumes the recording of the
-	// live call callID on behalf of the user by. It returns an error
-	// wrapping ErrNoLiveCall when the call is not live or not recorded, and
-	// one wrapping ErrNotYourCall when by may not pause it.
-	PauseRecording(ctx context.Context, callID, by string, paused bool) error
+	// live call callID on behalf of the user by, a supervisor (who may act
+	// on any call) or not. It returns an error wrapping ErrNoLiveCall when
+	// the call is not live or not recorded, and one wrapping ErrNotYourCall
+	// when by may not pause it.
+	PauseRecording(ctx context.Context, callID, by string, supervisor, paused bool) error
 }
 
 // ErrNoLiveCall is wrapped by CallControl errors for a call that is not live
@@ -603,7 +604,7 @@ func (a *API) pauseRecording(paused bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p := a.principal(r)
 		callID := r.PathValue("id")
-		err := a.opt.CallControl.PauseRecording(r.Context(), callID, p.Username, paused)
+		err := a.opt.CallControl.PauseRecording(r.Context(), callID, p.Username, p.Role.AtLeast(store.RoleSupervisor), paused)
 		switch {
 		case err == nil:
 		case errors.Is(err, ErrNotYourCall):

@@ -156,14 +156,14 @@ type fakeControl struct {
 	paused map[string]bool
 }
 
-func (f *fakeControl) PauseRecording(_ context.Context, callID, by string, paused bool) error {
+func (f *fakeControl) PauseRecording(_ context.Context, callID, by string, supervisor, paused bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	owner, ok := f.owner[callID]
 	if !ok {
 		return fmt.Errorf("switchboard: call %s: %w", callID, ErrNoLiveCall)
 	}
-	if owner != by {
+	if owner != by && !supervisor {
 		return fmt.Errorf("switchboard: call %s is %s's: %w", callID, owner, ErrNotYourCall)
 	}
 	f.paused[callID] = paused
@@ -585,6 +585,12 @@ func TestPauseRecording(t *testing.T) {
 	require.Equal(t, AuditDenied, evs[0].Action)
 	require.Equal(t, "call-2", evs[0].CallID)
 	require.Contains(t, e.logs.String(), "call of another agent")
+
+	// A supervisor may pause any agent's call.
+	r = e.sam.post("/api/v1/calls/call-2/recording/pause")
+	require.Equal(t, http.StatusOK, r.code, r.body)
+	require.True(t, e.control.paused["call-2"])
+	require.Equal(t, "sam", e.audit.take()[0].Actor)
 
 	r = e.anna.post("/api/v1/calls/call-zzz/recording/pause")
 	require.Equal(t, http.StatusConflict, r.code)
