@@ -99,14 +99,7 @@ func (s *Service) recoverFile(ctx context.Context, cat Catalog, part string) err
 		if err := f.Truncate(hdr.DataOffset + hdr.DataLen); err != nil {
 			return err
 		}
-		riff, data := sizeFields(hdr.DataOffset, hdr.DataLen)
-		var b [4]byte
-		putLE32(b[:], riff)
-		if _, err := f.WriteAt(b[:], 4); err != nil {
-			return err
-		}
-		putLE32(b[:], data)
-		if _, err := f.WriteAt(b[:], hdr.DataOffset-4); err != nil {
+		if err := writeSizes(f, hdr.DataOffset, hdr.DataLen); err != nil {
 			return err
 		}
 	}

@@ -452,25 +452,37 @@ func (p *plainSink) write(b []byte) error {
 }
 
 func (p *plainSink) finish(dataOffset, dataLen int64) (string, error) {
+	return syncAndRename(p.f, p.part, writeSizes(p.f, dataOffset, dataLen))
+}
+
+// writeSizes writes the RIFF and data sizes of a header whose audio starts
+// at dataOffset and holds dataLen bytes.
+func writeSizes(f io.WriterAt, dataOffset, dataLen int64) error {
 	riff, data := sizeFields(dataOffset, dataLen)
 	var b [4]byte
 	putLE32(b[:], riff)
-	_, err := p.f.WriteAt(b[:], 4)
-	if err == nil {
-		putLE32(b[:], data)
-		_, err = p.f.WriteAt(b[:], dataOffset-4)
+	if _, err := f.WriteAt(b[:], 4); err != nil {
+		return err
 	}
+	putLE32(b[:], data)
+	_, err := f.WriteAt(b[:], dataOffset-4)
+	return err
+}
+
+// syncAndRename flushes and closes a finished .part file (unless err says
+// finishing it already failed) and gives it its final name, returned.
+func syncAndRename(f File, part string, err error) (string, error) {
 	if err == nil {
-		err = p.f.Sync()
+		err = f.Sync()
 	}
-	if cerr := p.f.Close(); err == nil {
+	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return "", err
 	}
-	final := strings.TrimSuffix(p.part, partSuffix)
-	return final, os.Rename(p.part, final)
+	final := strings.TrimSuffix(part, partSuffix)
+	return final, os.Rename(part, final)
 }
 
 func (p *plainSink) abort() { _ = p.f.Close() }
@@ -505,17 +517,7 @@ func (s *sealedSink) write(b []byte) error {
 
 func (s *sealedSink) rewind(int64) error { return truncate(s.f, s.headerEnd) }
 
-func (s *sealedSink) finish(int64, int64) (string, error) {
-	err := s.f.Sync()
-	if cerr := s.f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return "", err
-	}
-	final := strings.TrimSuffix(s.part, partSuffix)
-	return final, os.Rename(s.part, final)
-}
+func (s *sealedSink) finish(int64, int64) (string, error) { return syncAndRename(s.f, s.part, nil) }
 
 func (s *sealedSink) abort() { _ = s.f.Close() }
 

@@ -550,9 +550,6 @@ func TestSealTooLarge(t *testing.T) {
 }
 
 func TestMaxPlainLenFrame(t *testing.T) {
-	if testing.Short() {
-		t.Skip("16 MiB frame")
-	}
 	id := newIdentity(t)
 	var out bytes.Buffer
 	w, err := sealed.NewWriter(&out, id.Recipient())
