@@ -117,7 +117,9 @@ func TestWriterJournalsRecordingsAndAuditOnClose(t *testing.T) {
 		w.AppendAudit(auditEvent(fmt.Sprintf("a%02d", i), "r0", fixedTime))
 	}
 	w.SaveCall(storetest.SampleCall("c", fixedTime))
-	require.Equal(t, 5+30+1, w.Pending())
+	// The writer may already hold r0's first snapshot in a (hanging) write
+	// when its second one is queued: then both count as not yet written.
+	require.Contains(t, []int{5 + 30 + 1, 6 + 30 + 1}, w.Pending())
 
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
