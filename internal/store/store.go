@@ -13,6 +13,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -67,6 +68,12 @@ type Event struct {
 	At     time.Time
 	Kind   string
 	Detail string
+	// Publish, when set, is an outbox topic (TopicCallRinging, ...):
+	// AppendEvents writes, in the same transaction as the event, the
+	// OutboxMessage {ID "call:<CallID>:<Seq>", Topic Publish, Key CallID,
+	// At, Payload}.
+	Publish string          `json:",omitempty"`
+	Payload json.RawMessage `json:",omitempty"`
 }
 
 // Page asks ListCalls for up to Limit calls (DefaultPageLimit when <= 0, at
