@@ -80,7 +80,14 @@ type QueueConfig struct {
 	// switchboard and the recorder use them; the ACD only carries them.
 	Record    string `yaml:"record" json:"record,omitempty"`
 	Retention string `yaml:"retention" json:"retention,omitempty"`
+	// Dispositions are the wrap-up codes an agent picks from ("resolved",
+	// "escalated", ...). When set, an agent cannot finish wrap-up without
+	// one; the ACD only carries them.
+	Dispositions []string `yaml:"dispositions" json:"dispositions,omitempty"`
 }
+
+// MaxDisposition is the longest disposition code, in bytes.
+const MaxDisposition = 40
 
 // Member is an agent in a queue with that queue's skill levels.
 type Member struct {
@@ -157,6 +164,18 @@ func validateQueue(p string, q QueueConfig, bad func(path, format string, args .
 	default:
 		bad(p+".strategy", "%q is not one of %s, %s, %s, %s, %s, %s",
 			q.Strategy, LongestIdle, RoundRobin, RingAll, FewestCalls, Linear, Random)
+	}
+	codes := map[string]int{}
+	for j, d := range q.Dispositions {
+		dp := fmt.Sprintf("%s.dispositions[%d]", p, j)
+		switch k, dup := codes[d]; {
+		case d == "" || len(d) > MaxDisposition || strings.TrimSpace(d) != d:
+			bad(dp, "%q must be 1 to %d characters without leading or trailing spaces", d, MaxDisposition)
+		case dup:
+			bad(dp, "%q is already dispositions[%d]", d, k)
+		default:
+			codes[d] = j
+		}
 	}
 	agents := map[string]int{}
 	for j, m := range q.Members {

@@ -212,6 +212,9 @@ const (
 	CodeWebRTC = "webrtc"
 	// CodeInternal: a server-side failure; retrying may help.
 	CodeInternal = "internal"
+	// CodeDisposition: wrap-up cannot end without one of the queue's
+	// disposition codes.
+	CodeDisposition = "disposition_required"
 )
 
 // Message is one protocol message. Type returns its "type" value.
@@ -254,6 +257,10 @@ type Ticket struct {
 	Serial   string `json:"serial,omitempty"`
 	// Updated is the last change, Unix milliseconds.
 	Updated int64 `json:"updated,omitempty"`
+	// LastNote is the text of the newest note, shortened; Missed marks a
+	// ticket a missed call left.
+	LastNote string `json:"last_note,omitempty"`
+	Missed   bool   `json:"missed,omitempty"`
 }
 
 // Hello is the browser's first message (browser → server). The server
@@ -419,7 +426,10 @@ type Call struct {
 	Vars     map[string]string `json:"vars,omitempty"`
 	IVRPath  []string          `json:"ivr_path,omitempty"`
 	Tickets  []Ticket          `json:"tickets,omitempty"`
-	EndedBy  string            `json:"ended_by,omitempty"`
+	// Dispositions are the wrap-up codes of the call's queue; when there
+	// are any, WrapupDone must name one of them.
+	Dispositions []string `json:"dispositions,omitempty"`
+	EndedBy      string   `json:"ended_by,omitempty"`
 	// Recording is RecordingOn, RecordingPaused, or "" when the call is not
 	// recorded.
 	Recording string `json:"recording,omitempty"`

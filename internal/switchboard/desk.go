@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/hotline/hotline/acd"
 	"github.com/hotline/hotline/internal/softphone"
+	"github.com/hotline/hotline/internal/store"
 )
 
 // AgentPhones is the part of the softphone hub the desk needs: a way to tell
@@ -32,12 +34,19 @@ type Desk struct {
 	// OnAgentState, when set, sees every agent state change (the store's agent
 	// event list, metrics). It runs on the dispatch goroutine: keep it short.
 	OnAgentState func(acd.Decision)
+	// OnWrapupEnded, when set, sees each answered call once its agent's
+	// wrap-up is over (the call row with the agent's note and disposition):
+	// the helpdesk logs it against a ticket. It runs on the dispatch
+	// goroutine or the agent's: it must not block.
+	OnWrapupEnded func(store.Call)
 
 	mu      sync.Mutex
 	phones  AgentPhones
 	calls   map[string]*queuedCall
 	agents  map[string]*agentView
 	wrapups map[string]*record // ended calls whose agent is in wrap-up, by call id
+	// dispositions are each queue's wrap-up codes (SetDispositions).
+	dispositions map[string][]string
 }
 
 // agentView is what the desk knows of one agent, from the ACD's decisions.
@@ -104,6 +113,15 @@ func (d *Desk) SetPhones(p AgentPhones) {
 	d.mu.Unlock()
 }
 
+// SetDispositions sets each queue's wrap-up codes (from the configuration,
+// again on reload). A queue with codes does not let its agents finish
+// wrap-up without one.
+func (d *Desk) SetDispositions(byQueue map[string][]string) {
+	d.mu.Lock()
+	d.dispositions = byQueue
+	d.mu.Unlock()
+}
+
 // Snapshot returns the ACD's live view (queues, calls, agents).
 func (d *Desk) Snapshot(ctx context.Context) (acd.Snapshot, error) { return d.acd.Snapshot(ctx) }
 
@@ -117,6 +135,7 @@ func (d *Desk) Run() {
 func (d *Desk) dispatch(dec acd.Decision) {
 	switch dec.Kind {
 	case acd.AgentStateChanged:
+		var ended *record
 		d.mu.Lock()
 		av := d.agent(dec.Agent)
 		av.state, av.reason, av.since = dec.State, dec.Reason, dec.At
@@ -129,10 +148,14 @@ func (d *Desk) dispatch(dec acd.Decision) {
 		case acd.StateWrapUp:
 			av.wrapup = dec.Call
 		default:
+			if rec := d.wrapups[av.wrapup]; rec != nil {
+				ended = rec // the wrap-up time ran out
+			}
 			delete(d.wrapups, av.wrapup)
 			av.wrapup = ""
 		}
 		d.mu.Unlock()
+		d.wrapupEnded(ended)
 		d.send(dec.Agent, softphone.State{State: string(dec.State), Reason: dec.Reason, Since: dec.At.UnixMilli()})
 		if d.OnAgentState != nil {
 			d.OnAgentState(dec)
@@ -249,14 +272,22 @@ func (qc *queuedCall) deliver(dec acd.Decision, log *slog.Logger) {
 func (d *Desk) status(qc *queuedCall, st, endedBy string) softphone.Call {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return qc.status(st, endedBy)
+	return d.statusLocked(qc, st, endedBy)
 }
 
 // status is a call message for the agent's browser; the caller holds Desk.mu.
-func (qc *queuedCall) status(st, endedBy string) softphone.Call {
+func (d *Desk) statusLocked(qc *queuedCall, st, endedBy string) softphone.Call {
 	return softphone.Call{
 		CallID: qc.id, Status: st, From: qc.ring.From, Queue: qc.ring.Queue, Language: qc.ring.Language,
-		Vars: qc.ring.Vars, IVRPath: qc.ring.IVRPath, EndedBy: endedBy, Recording: qc.tape.state(),
+		Vars: qc.ring.Vars, IVRPath: qc.ring.IVRPath, Tickets: qc.ring.Tickets,
+		Dispositions: d.dispositions[qc.ring.Queue], EndedBy: endedBy, Recording: qc.tape.state(),
+	}
+}
+
+// wrapupEnded hands a call whose wrap-up is over to OnWrapupEnded.
+func (d *Desk) wrapupEnded(rec *record) {
+	if rec != nil && d.OnWrapupEnded != nil {
+		d.OnWrapupEnded(rec.snapshot())
 	}
 }
 
@@ -326,7 +357,7 @@ func (d *Desk) Attached(_ context.Context, agent string) (softphone.Welcome, err
 		if qc.held {
 			st = softphone.CallHeld
 		}
-		c := qc.status(st, "")
+		c := d.statusLocked(qc, st, "")
 		w.Call = &c
 	}
 	if qc := d.calls[av.offer]; qc != nil {
@@ -386,16 +417,26 @@ func (d *Desk) Command(_ context.Context, agent string, m softphone.Message) err
 		av := d.agent(agent)
 		own := av.wrapup != "" && av.wrapup == m.CallID
 		rec := d.wrapups[m.CallID]
-		if own {
+		var codes []string
+		if rec != nil {
+			codes = d.dispositions[rec.queue()]
+		}
+		missing := own && rec != nil && len(codes) > 0 && !slices.Contains(codes, m.Disposition)
+		if own && !missing {
 			delete(d.wrapups, m.CallID)
 		}
 		d.mu.Unlock()
 		if !own && m.CallID != "" {
 			return d.forbidden(agent, m.CallID, m.Type())
 		}
+		if missing {
+			return &softphone.Error{Code: softphone.CodeDisposition, Ref: m.Type(),
+				Message: "pick a disposition to finish wrap-up: " + strings.Join(codes, ", ")}
+		}
 		if rec != nil && (m.Note != "" || m.Disposition != "") {
 			rec.wrapUp(agent, m.Disposition, m.Note)
 		}
+		d.wrapupEnded(rec)
 		d.submit(acd.Input{Kind: acd.WrapUpDone, Agent: agent})
 	default:
 		return &softphone.Error{Code: softphone.CodeUnknownType, Message: "not a call-center command: " + m.Type()}

@@ -10,6 +10,8 @@ import (
 	"github.com/hotline/hotline/acd"
 	"github.com/hotline/hotline/internal/media"
 	"github.com/hotline/hotline/internal/softphone"
+	"github.com/hotline/hotline/internal/store"
+	"github.com/hotline/hotline/internal/tickets"
 	"github.com/hotline/hotline/ivr"
 	"github.com/hotline/hotline/recordings"
 	"github.com/hotline/hotline/sip"
@@ -39,6 +41,7 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 	lang := rec.language()
 	qc := desk.join(softphone.Ring{
 		From: c.From(), Queue: out.Queue, Language: lang, Vars: out.Vars, IVRPath: out.Path,
+		Tickets: s.screenPop(ctx, c.From(), out.Vars["serial"], log),
 	}, acd.Input{
 		Kind: acd.CallQueued, Call: c.ID(), Queue: out.Queue, Priority: out.Priority,
 		Skills: out.Skills, Language: lang, At: s.opt.Now(),
@@ -273,4 +276,51 @@ func (s *Switchboard) announcement(a *Assets, lang string, dec acd.Decision) []*
 		add(promptWaitShort)
 	}
 	return out
+}
+
+// screenPopWait bounds the ticket look-up before a call joins its queue: a
+// slow database costs the agent the screen pop, never the caller their turn.
+const screenPopWait = 500 * time.Millisecond
+
+// screenPop looks up the caller's open tickets for the ring message.
+func (s *Switchboard) screenPop(ctx context.Context, phone, serial string, log *slog.Logger) []softphone.Ticket {
+	if s.opt.Tickets == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, screenPopWait)
+	defer cancel()
+	ts, err := s.opt.Tickets.ScreenPop(ctx, phone, serial)
+	if err != nil {
+		log.Warn("screen pop: tickets not found in time", "err", err)
+		return nil
+	}
+	return ringTickets(ts)
+}
+
+// maxLastNote is how much of a ticket's newest note the ring shows.
+const maxLastNote = 200
+
+// ringTickets is the screen-pop view of tickets.
+func ringTickets(ts []store.Ticket) []softphone.Ticket {
+	out := make([]softphone.Ticket, 0, len(ts))
+	for _, t := range ts {
+		v := softphone.Ticket{
+			Number: tickets.FormatNumber(t.Number), Subject: t.Subject, Status: t.Status, Priority: t.Priority,
+			Product: t.Product, Serial: t.Serial, Updated: t.UpdatedAt.UnixMilli(), Missed: t.Missed,
+		}
+		if len(t.Notes) > 0 {
+			v.LastNote = shorten(t.Notes[len(t.Notes)-1].Text, maxLastNote)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// shorten cuts s to at most n runes, marking the cut with "…".
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }

@@ -38,6 +38,23 @@ func (r *record) event(kind, detail string) {
 	r.w.AppendEvent(store.Event{CallID: r.call.ID, Seq: r.seq, At: r.now(), Kind: kind, Detail: detail})
 }
 
+// snapshot returns a copy of the row as it is now.
+func (r *record) snapshot() store.Call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.call
+	c.IVRPath = slices.Clone(c.IVRPath)
+	c.Vars = maps.Clone(c.Vars)
+	return c
+}
+
+// queue is the call's queue, "" before it joins one.
+func (r *record) queue() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.call.Queue
+}
+
 // save writes the current snapshot of the row.
 func (r *record) save() {
 	r.mu.Lock()
@@ -106,6 +123,16 @@ func (r *record) wrapUp(agent, disposition, note string) {
 	defer r.mu.Unlock()
 	r.call.Disposition, r.call.Note = disposition, note
 	r.saveLocked()
+}
+
+// voicemail marks the call as leaving a message for queue.
+func (r *record) voicemail(queue string) {
+	r.mu.Lock()
+	r.call.Outcome = OutcomeVoicemail
+	r.call.Queue = queue
+	r.saveLocked()
+	r.mu.Unlock()
+	r.event("voicemail", queue)
 }
 
 // queued marks the call as routed to a queue.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hotline/hotline/internal/media"
 	"github.com/hotline/hotline/internal/store"
+	"github.com/hotline/hotline/internal/tickets"
 	"github.com/hotline/hotline/ivr"
 	"github.com/hotline/hotline/sip"
 )
@@ -37,6 +38,18 @@ type QueueMetrics interface {
 	Left(queue, outcome string, wait time.Duration)
 }
 
+// Tickets is the helpdesk as calls see it; *tickets.Service is one.
+type Tickets interface {
+	// ScreenPop returns the caller's open tickets for the ringing agent.
+	ScreenPop(ctx context.Context, phone, serial string) ([]store.Ticket, error)
+	// CallEnded logs a call nobody answered (missed says why) against a
+	// ticket; it returns at once.
+	CallEnded(c store.Call, missed string)
+	// WrapupEnded logs an answered call against a ticket when its agent
+	// linked none; it returns at once.
+	WrapupEnded(c store.Call)
+}
+
 // Assets is everything a call reads from the configuration: swapped as one
 // value on reload, so a call keeps the flows and prompts it started with.
 type Assets struct {
@@ -57,8 +70,11 @@ type Options struct {
 	// nothing.
 	Recordings   Recordings
 	RecordPolicy RecordPolicy
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// Tickets logs every call against a ticket and finds the caller's open
+	// ones; nil: no tickets.
+	Tickets Tickets
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Outcomes written to the call record and the hotline_calls_total label.
@@ -68,6 +84,16 @@ const (
 	OutcomeQueued            = "queued"        // routed to a queue (the ACD arrives later)
 	OutcomeError             = "error"         // the flow failed; the caller heard goodbye
 	OutcomeShutdown          = "shutdown"      // hung up by a graceful stop
+	OutcomeVoicemail         = "voicemail"     // the caller left (or began) a message
+)
+
+// Voicemail prompts and limits: the beep before the message and the thanks
+// after it, from the prompt library; a message ends at '#', at the hang-up or
+// after the voicemail node's max_length (DefaultVoicemailLength when unset).
+const (
+	promptBeep             = "beep"
+	promptVoicemailThanks  = "voicemail-thanks"
+	DefaultVoicemailLength = 2 * time.Minute
 )
 
 // Switchboard implements sip.Handler.
@@ -118,7 +144,8 @@ func (s *Switchboard) HandleCall(ctx context.Context, c *sip.Call) {
 		tp = newTape(s.opt.Recordings, s.opt.RecordPolicy, c.Media(), c.ID(), log, rec.event)
 		tp.answered()
 	}
-	outcome := s.run(ctx, c, a, ch, rec, tp, log)
+	var afterHours bool
+	outcome := s.run(ctx, c, a, ch, rec, tp, &afterHours, log)
 	ch.close()
 
 	<-ctx.Done() // the sip server cancels ctx once the call has ended, whoever ended it
@@ -128,18 +155,25 @@ func (s *Switchboard) HandleCall(ctx context.Context, c *sip.Call) {
 		outcome = OutcomeShutdown
 	}
 	rec.finish(outcome, side, cause)
+	if s.opt.Tickets != nil {
+		s.opt.Tickets.CallEnded(rec.snapshot(), missed(outcome, afterHours))
+	}
 	s.opt.Metrics.CallEnded(outcome)
 	log.Info("call ended", "outcome", outcome, "side", side, "cause", cause)
 }
 
 // run takes the call through the IVR and whatever follows it, and returns the
 // call's outcome once the call is over or hung up.
-func (s *Switchboard) run(ctx context.Context, c *sip.Call, a *Assets, ch *channel, rec *record, tp *tape, log *slog.Logger) string {
+// afterHours is set when the flow found the line closed.
+func (s *Switchboard) run(ctx context.Context, c *sip.Call, a *Assets, ch *channel, rec *record, tp *tape, afterHours *bool, log *slog.Logger) string {
 	flow := rec.flow()
 	out, err := a.Engine.Run(ctx, flow, ch, ivr.RunOptions{
 		Language: a.DefaultLanguage,
 		Now:      s.opt.Now,
 		OnEvent: func(e ivr.Event) {
+			if e.Kind == "hours" && e.Detail == "closed" {
+				*afterHours = true
+			}
 			rec.event("ivr."+e.Kind, e.Node+" "+e.Detail)
 		},
 	})
@@ -166,10 +200,63 @@ func (s *Switchboard) run(ctx context.Context, c *sip.Call, a *Assets, ch *chann
 		}
 		s.hold(ctx, c, a)
 		return OutcomeQueued
+	case ivr.KindVoicemail:
+		return s.voicemail(ctx, c, ch, rec, tp, out, log)
 	default:
 		c.Hangup("ivr-" + out.Kind)
 		return OutcomeIVRHangup
 	}
+}
+
+// voicemail records the caller's message: the flow has played its prompt;
+// a beep, then everything the caller says until '#', the hang-up or the
+// length limit, in the call's recording (the queue's retention), then the
+// thanks and the hang-up.
+func (s *Switchboard) voicemail(ctx context.Context, c *sip.Call, ch *channel, rec *record, tp *tape, out ivr.Outcome, log *slog.Logger) string {
+	rec.voicemail(out.Queue)
+	lang := rec.language()
+	if err := ch.Play(ctx, lang, promptBeep); err != nil && ctx.Err() == nil {
+		log.Warn("voicemail: no beep", "err", err)
+	}
+	if tp == nil {
+		log.Warn("voicemail: recordings are off; the message is not kept")
+	}
+	tp.voicemail(out.Queue)
+	limit := DefaultVoicemailLength
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	for ended := false; !ended; {
+		select {
+		case <-ctx.Done():
+			return OutcomeVoicemail
+		case <-timer.C:
+			rec.event("voicemail_limit", limit.String())
+			ended = true
+		case d := <-ch.Digits():
+			ended = d == '#'
+		}
+	}
+	tp.close()
+	if err := ch.Play(ctx, lang, promptVoicemailThanks); err != nil && ctx.Err() == nil {
+		log.Warn("voicemail: no thanks prompt", "err", err)
+	}
+	c.Hangup("voicemail")
+	return OutcomeVoicemail
+}
+
+// missed says why a call nobody answered must leave a ticket, or "".
+func missed(outcome string, afterHours bool) string {
+	switch {
+	case outcome == OutcomeVoicemail:
+		return tickets.MissedVoicemail
+	case afterHours:
+		return tickets.MissedAfterHours
+	case outcome == OutcomeAbandoned:
+		return tickets.MissedAbandoned
+	case outcome == OutcomeOverflow:
+		return tickets.MissedOverflow
+	}
+	return ""
 }
 
 // hold plays the hold music in a loop until the call ends. The ACD replaces

@@ -126,6 +126,25 @@ func (t *tape) connected(agent string) {
 	t.rec.Segment(agent)
 }
 
+// voicemail is the caller leaving a message for queue: recorded from here
+// (or on from the answer, for a call recorded whole), whatever the queue's
+// mode, since the message is the whole point; kept as the queue says.
+func (t *tape) voicemail(queue string) {
+	if t == nil {
+		return
+	}
+	q := t.policy.For(queue)
+	t.mu.Lock()
+	t.queue, t.mode = queue, recordings.ModeFromQueue
+	t.mu.Unlock()
+	if t.rec != nil {
+		t.rec.Restart(queue, q.Retention)
+		t.event("recording_restarted", "voicemail for "+queue)
+		return
+	}
+	t.start(queue, q.Retention)
+}
+
 // left is the agent leaving the call (a transfer).
 func (t *tape) left() {
 	if t != nil {
