@@ -141,12 +141,17 @@ func (s *Postgres) SaveCall(ctx context.Context, c Call) error {
 	return nil
 }
 
-// AppendEvents stores ev in one statement, ignoring events already stored.
+// AppendEvents stores ev in one statement, ignoring events already stored;
+// when some publish an outbox message, in one transaction with the messages.
 func (s *Postgres) AppendEvents(ctx context.Context, ev []Event) error {
 	if len(ev) == 0 {
 		return nil
 	}
 	if err := validateEvents(ev); err != nil {
+		return err
+	}
+	publish, err := validatePublish(ev)
+	if err != nil {
 		return err
 	}
 	ids := make([]string, len(ev))
@@ -157,9 +162,33 @@ func (s *Postgres) AppendEvents(ctx context.Context, ev []Event) error {
 	for i, e := range ev {
 		ids[i], seqs[i], ats[i], kinds[i], details[i] = e.CallID, int64(e.Seq), utcMicro(e.At), e.Kind, e.Detail
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO call_events (call_id, seq, at, kind, detail)
+	const insert = `INSERT INTO call_events (call_id, seq, at, kind, detail)
 		SELECT * FROM unnest($1::text[], $2::int8[], $3::timestamptz[], $4::text[], $5::text[])
-		ON CONFLICT (call_id, seq) DO NOTHING`, ids, seqs, ats, kinds, details)
+		ON CONFLICT (call_id, seq) DO NOTHING`
+	if !publish {
+		_, err = s.pool.Exec(ctx, insert, ids, seqs, ats, kinds, details)
+	} else {
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, insert+` RETURNING call_id, seq`, ids, seqs, ats, kinds, details)
+			if err != nil {
+				return err
+			}
+			stored := map[eventKey]bool{}
+			for rows.Next() {
+				var k eventKey
+				if err := rows.Scan(&k.callID, &k.seq); err != nil {
+					rows.Close()
+					return err
+				}
+				stored[k] = true
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			return pgDialect().insertOutbox(ctx, pgConn{tx}, eventMessages(ev, stored)...)
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("store: postgres: append %d events: %w", len(ev), pgClassify(err))
 	}

@@ -263,13 +263,18 @@ func expiredLimit(limit int) int { return pageLimit(Page{Limit: limit}) }
 // --- SQLite ---
 
 // SaveRecording inserts r or replaces the stored recording with the same id,
-// keeping its legal hold, and rewrites its agents, in one transaction.
+// keeping its legal hold, and rewrites its agents, in one transaction; a
+// finished recording also writes its recording.ready message, once.
 func (s *SQLite) SaveRecording(ctx context.Context, r Recording) error {
 	if err := validateRecording(r); err != nil {
 		return err
 	}
 	r = normalizeRecording(r)
 	segments, markers, err := encodeRecordingLists(r)
+	if err != nil {
+		return err
+	}
+	msgs, err := recordingMessages(r)
 	if err != nil {
 		return err
 	}
@@ -293,6 +298,9 @@ func (s *SQLite) SaveRecording(ctx context.Context, r Recording) error {
 			r.ID, a); err != nil {
 			return fmt.Errorf("store: sqlite: save recording %s agents: %w", r.ID, err)
 		}
+	}
+	if err := sqliteDialect().insertOutbox(ctx, sqliteConn{tx}, msgs...); err != nil {
+		return fmt.Errorf("store: sqlite: save recording %s: %w", r.ID, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: sqlite: save recording %s: %w", r.ID, err)
@@ -462,7 +470,8 @@ func (s *SQLite) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, er
 // --- PostgreSQL ---
 
 // SaveRecording inserts r or replaces the stored recording with the same id,
-// keeping its legal hold, and rewrites its agents, in one transaction.
+// keeping its legal hold, and rewrites its agents, in one transaction; a
+// finished recording also writes its recording.ready message, once.
 func (s *Postgres) SaveRecording(ctx context.Context, r Recording) error {
 	if err := validateRecording(r); err != nil {
 		return err
@@ -475,6 +484,10 @@ func (s *Postgres) SaveRecording(ctx context.Context, r Recording) error {
 	agents := indexedAgents(r)
 	if agents == nil {
 		agents = []string{} // an empty text[], not NULL
+	}
+	msgs, err := recordingMessages(r)
+	if err != nil {
+		return err
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// The upsert locks the row, so concurrent saves of one recording
@@ -490,9 +503,11 @@ func (s *Postgres) SaveRecording(ctx context.Context, r Recording) error {
 			r.ID, agents); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO recording_agents (recording_id, agent)
-			SELECT $1, a FROM unnest($2::text[]) AS a ON CONFLICT DO NOTHING`, r.ID, agents)
-		return err
+		if _, err := tx.Exec(ctx, `INSERT INTO recording_agents (recording_id, agent)
+			SELECT $1, a FROM unnest($2::text[]) AS a ON CONFLICT DO NOTHING`, r.ID, agents); err != nil {
+			return err
+		}
+		return pgDialect().insertOutbox(ctx, pgConn{tx}, msgs...)
 	})
 	if err != nil {
 		return fmt.Errorf("store: postgres: save recording %s: %w", r.ID, pgClassify(err))

@@ -175,12 +175,16 @@ func (s *SQLite) SaveCall(ctx context.Context, c Call) error {
 	return nil
 }
 
-// AppendEvents stores ev in one transaction, ignoring events already stored.
+// AppendEvents stores ev in one transaction, ignoring events already stored,
+// with the outbox messages of the events that publish one.
 func (s *SQLite) AppendEvents(ctx context.Context, ev []Event) error {
 	if len(ev) == 0 {
 		return nil
 	}
 	if err := validateEvents(ev); err != nil {
+		return err
+	}
+	if _, err := validatePublish(ev); err != nil {
 		return err
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
@@ -194,10 +198,25 @@ func (s *SQLite) AppendEvents(ctx context.Context, ev []Event) error {
 		return fmt.Errorf("store: sqlite: append events: %w", err)
 	}
 	defer func() { _ = stmt.Close() }()
+	stored := map[eventKey]bool{}
 	for _, e := range ev {
-		if _, err := stmt.ExecContext(ctx, e.CallID, e.Seq, e.At.UnixMicro(), e.Kind, e.Detail); err != nil {
+		res, err := stmt.ExecContext(ctx, e.CallID, e.Seq, e.At.UnixMicro(), e.Kind, e.Detail)
+		if err != nil {
 			return fmt.Errorf("store: sqlite: append event %s/%d: %w", e.CallID, e.Seq, err)
 		}
+		if e.Publish == "" {
+			continue
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("store: sqlite: append event %s/%d: %w", e.CallID, e.Seq, err)
+		}
+		if n > 0 {
+			stored[eventKey{e.CallID, e.Seq}] = true
+		}
+	}
+	if err := sqliteDialect().insertOutbox(ctx, sqliteConn{tx}, eventMessages(ev, stored)...); err != nil {
+		return fmt.Errorf("store: sqlite: append events: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: sqlite: append events: %w", err)

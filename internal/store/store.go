@@ -112,6 +112,10 @@ type Store interface {
 	// Call recordings and the audit log: recordings.go, recordings_sql.go.
 	RecordingStore
 	AuditStore
+
+	// Tickets and the webhook outbox: tickets.go, tickets_sql.go, outbox.go.
+	TicketStore
+	OutboxStore
 }
 
 // Config selects and locates the database.

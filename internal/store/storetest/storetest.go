@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("PingAndCloseTwice", func(t *testing.T) { testPingClose(t, open(t)) })
 	runPeople(t, fresh)     // people.go: users, sessions, API tokens, agent events
 	runRecordings(t, fresh) // recordings.go: recordings and the audit log
+	runTickets(t, fresh)    // tickets.go: tickets and the webhook outbox
 }
 
 // base is an arrival time with sub-microsecond digits, which stores drop.
