@@ -56,6 +56,7 @@ commands:
   user      manage agents, supervisors and admins (add, passwd, list, disable, enable)
   token     manage API tokens for scripts (create, list, disable, enable)
   recording decrypt an encrypted recording file (decrypt --identity FILE IN [OUT])
+  webhook-test  a local webhook receiver that prints and verifies what it gets
   version   print the version
 `
 
@@ -78,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return tokenCmd(ctx, args[1:], stdout, stderr)
 	case "recording":
 		return recordingCmd(args[1:], stdout, stderr)
+	case "webhook-test":
+		return webhookTestCmd(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "hotline", version)
 		return nil

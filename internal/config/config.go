@@ -22,6 +22,7 @@ import (
 	"github.com/hotline/hotline/internal/httpapi"
 	"github.com/hotline/hotline/internal/softphone"
 	"github.com/hotline/hotline/internal/store"
+	"github.com/hotline/hotline/internal/webhooks"
 	"github.com/hotline/hotline/recordings"
 	"github.com/hotline/hotline/sip"
 )
@@ -43,6 +44,10 @@ type Config struct {
 	Recordings recordings.Config `yaml:"recordings"`
 	Shutdown   ShutdownConfig    `yaml:"shutdown"`
 	Log        LogConfig         `yaml:"log"`
+
+	// Webhooks are the endpoints the outbox is delivered to (none by
+	// default); see internal/webhooks.Endpoint.
+	Webhooks []webhooks.Endpoint `yaml:"webhooks"`
 }
 
 // HTTPConfig is the API, metrics and health listener.
@@ -157,6 +162,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Recordings.Validate(); err != nil {
 		errs = append(errs, prefixed("recordings", err))
+	}
+	if err := webhooks.CheckEndpoints(c.Webhooks); err != nil { // "webhooks[1].url: …"
+		errs = append(errs, prefixed("webhooks", err))
 	}
 	for i, q := range c.ACD.Queues {
 		if _, err := recordings.ParseMode(q.Record); err != nil {

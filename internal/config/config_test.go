@@ -97,3 +97,47 @@ func TestQueueTransferWait(t *testing.T) {
 	_, err = load(t, minimal+acdPart+"-5s\n")
 	require.ErrorContains(t, err, "transfer_wait: must not be negative")
 }
+
+func TestWebhooks(t *testing.T) {
+	cfg, err := load(t, minimal+`
+webhooks:
+  - name: crm
+    url: https://crm.example.com/hooks/hotline
+    secret: whsec_0123456789abcdef
+    events: [ticket.created, call.ended]
+  - name: zammad
+    url: https://zammad.example.com/api/v1/cti/TOKEN
+    format: zammad
+    timeout: 5s
+`)
+	require.NoError(t, err)
+	require.Len(t, cfg.Webhooks, 2)
+	require.Equal(t, []string{"ticket.created", "call.ended"}, cfg.Webhooks[0].Events)
+	require.Equal(t, 5*time.Second, cfg.Webhooks[1].Timeout)
+
+	cfg, err = load(t, minimal)
+	require.NoError(t, err)
+	require.Empty(t, cfg.Webhooks, "no webhooks by default")
+
+	_, err = load(t, minimal+`
+webhooks:
+  - name: crm
+    url: ftp://crm.example.com/
+    secret: short
+  - name: crm
+    url: https://x.example/
+    secret: whsec_0123456789abcdef
+    events: [call.exploded]
+`)
+	require.Error(t, err)
+	for _, want := range []string{
+		`hotline.yaml:7: webhooks.0.url: "ftp://crm.example.com" is not an http:// or https:// URL`,
+		"hotline.yaml:8: webhooks.0.secret: is 5 bytes; use at least 16",
+		`hotline.yaml:9: webhooks.1.name: "crm" is already the name of webhooks[0]`,
+		`hotline.yaml:12: webhooks.1.events.0: "call.exploded" is not one of`,
+	} {
+		require.Contains(t, err.Error(), want)
+	}
+	_, err = load(t, minimal+"\nwebhooks:\n  - name: crm\n    secrett: x\n")
+	require.ErrorContains(t, err, "hotline.yaml:7: field secrett not found")
+}
