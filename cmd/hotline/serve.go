@@ -29,6 +29,7 @@ import (
 	"github.com/hotline/hotline/internal/softphone"
 	"github.com/hotline/hotline/internal/store"
 	"github.com/hotline/hotline/internal/switchboard"
+	"github.com/hotline/hotline/internal/tickets"
 	"github.com/hotline/hotline/internal/web"
 	"github.com/hotline/hotline/recordings"
 	"github.com/hotline/hotline/sip"
@@ -133,6 +134,9 @@ type node struct {
 	hub    *softphone.Hub
 	pacer  *media.Pacer        // paces every call's prompts and drains its RTP; closed after SIP
 	tapes  *recordings.Service // records the calls; closed after SIP, before the writer
+	// tickets logs every call against a ticket; closed after SIP and the
+	// ACD (the last calls' summaries), before the store.
+	tickets *tickets.Service
 	sip    *sip.Server
 	http   *http.Server
 	httpLn net.Listener
@@ -184,6 +188,8 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	n.writer = store.NewWriter(n.store, store.WriterConfig{Logger: log, JournalDir: cfg.Store.JournalDir()})
+	n.tickets = tickets.New(n.store, tickets.Options{Logger: log.With("component", "tickets")})
+	n.tickets.Start()
 	if len(cfg.ACD.Queues) > 0 {
 		if err = n.startDesk(); err != nil {
 			return err
@@ -194,7 +200,7 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 	}
 	n.board = switchboard.New(assets, switchboard.Options{
 		Recorder: n.writer, Metrics: m.Calls, MediaObserver: m.RTP, Logger: log, Desk: n.desk,
-		QueueMetrics: m.Queues, Recordings: n.tapes, RecordPolicy: recordPolicy(cfg),
+		QueueMetrics: m.Queues, Recordings: n.tapes, RecordPolicy: recordPolicy(cfg), Tickets: n.tickets,
 	})
 
 	lo, hi, _ := config.ParsePortRange(cfg.RTP.Ports)
@@ -294,6 +300,8 @@ func (n *node) startDesk() error {
 		return err
 	}
 	n.desk = switchboard.NewDesk(a, n.cfg.ACD.NotReadyReasons, n.log)
+	n.desk.SetDispositions(dispositions(n.cfg))
+	n.desk.OnWrapupEnded = n.tickets.WrapupEnded
 	if n.hub, err = softphone.NewHub(n.cfg.Softphone, n.desk, n.log.With("component", "softphone")); err != nil {
 		return fmt.Errorf("softphone: %w", err)
 	}
@@ -357,6 +365,17 @@ func (n *node) ready(ctx context.Context) error {
 	return nil
 }
 
+// dispositions are each queue's wrap-up codes.
+func dispositions(cfg config.Config) map[string][]string {
+	out := map[string][]string{}
+	for _, q := range cfg.ACD.Queues {
+		if len(q.Dispositions) > 0 {
+			out[q.Name] = q.Dispositions
+		}
+	}
+	return out
+}
+
 // reload loads flows and prompts again (SIGHUP). A bad flow keeps the old set.
 func (n *node) reload(cfg config.Config, fsys fs.FS) {
 	assets, _, err := loadAssets(cfg, fsys)
@@ -403,6 +422,9 @@ func (n *node) Shutdown(ctx context.Context) error {
 			errs = append(errs, n.httpLn.Close())
 		}
 		n.wg.Wait()
+		if n.tickets != nil {
+			n.tickets.Close()
+		}
 		if n.tapes != nil {
 			errs = append(errs, n.tapes.Close())
 		}

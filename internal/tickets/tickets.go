@@ -112,6 +112,10 @@ type Options struct {
 	// summary is logged and dropped (the call row keeps everything). Default
 	// 10000.
 	Backlog int
+	// RetryMin and RetryFor pace the worker's retries while the database
+	// fails: the first wait, doubling up to 30 s, for RetryFor in all.
+	// Defaults 1 s and 5 min.
+	RetryMin, RetryFor time.Duration
 	// OnChange, when set, is called after every change the worker makes
 	// (tests wait on it; the webhooks dispatcher is nudged by it).
 	OnChange func()
@@ -126,9 +130,11 @@ type Service struct {
 	jobs chan job
 
 	closeOnce sync.Once
+	stop      chan struct{} // closed by Close: stop waiting between retries
 	done      chan struct{}
-	mu        sync.Mutex // guards closed against sends on jobs
+	mu        sync.Mutex // guards closed against sends on jobs, and started
 	closed    bool
+	started   bool
 }
 
 // job is one call summary for the worker.
@@ -148,12 +154,21 @@ func New(st Store, opt Options) *Service {
 	if opt.Backlog <= 0 {
 		opt.Backlog = 10000
 	}
+	if opt.RetryMin <= 0 {
+		opt.RetryMin = time.Second
+	}
+	if opt.RetryFor <= 0 {
+		opt.RetryFor = 5 * time.Minute
+	}
 	return &Service{st: st, log: opt.Logger, now: opt.Now, opt: opt,
-		jobs: make(chan job, opt.Backlog), done: make(chan struct{})}
+		jobs: make(chan job, opt.Backlog), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 // Start runs the worker that turns call summaries into tickets, until Close.
 func (s *Service) Start() {
+	s.mu.Lock()
+	s.started = true
+	s.mu.Unlock()
 	go func() {
 		defer close(s.done)
 		for j := range s.jobs {
@@ -169,6 +184,10 @@ func (s *Service) Close() {
 		s.mu.Lock()
 		s.closed = true
 		close(s.jobs)
+		close(s.stop)
+		if !s.started {
+			close(s.done)
+		}
 		s.mu.Unlock()
 	})
 	<-s.done
@@ -214,22 +233,38 @@ func (s *Service) CallEnded(c store.Call, missed string) {
 // call by then, one is created from it. It returns at once.
 func (s *Service) WrapupEnded(c store.Call) { s.enqueue(job{kind: "wrapup", call: c}) }
 
+// work turns one summary into a ticket, retrying while the database fails
+// (RetryFor in all, at most, so that a long outage does not stall the
+// summaries behind it for ever).
 func (s *Service) work(j job) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var err error
-	switch j.kind {
-	case "ended":
-		err = s.missed(ctx, j.call)
-	case "wrapup":
-		err = s.autoTicket(ctx, j.call)
-	}
-	if err != nil {
-		s.log.Error("tickets: call not logged against a ticket", "call_id", j.call.ID, "kind", j.kind, "err", err)
-		return
-	}
-	if s.opt.OnChange != nil {
-		s.opt.OnChange()
+	wait, deadline := s.opt.RetryMin, time.Now().Add(s.opt.RetryFor)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		var err error
+		switch j.kind {
+		case "ended":
+			err = s.missed(ctx, j.call)
+		case "wrapup":
+			err = s.autoTicket(ctx, j.call)
+		}
+		cancel()
+		if err == nil {
+			s.changed()
+			return
+		}
+		if errors.Is(err, store.ErrRejected) || time.Now().Add(wait).After(deadline) {
+			s.log.Error("tickets: call not logged against a ticket", "call_id", j.call.ID, "kind", j.kind,
+				"err", err, "call", j.call)
+			return
+		}
+		s.log.Warn("tickets: call not logged against a ticket yet; retrying", "call_id", j.call.ID,
+			"kind", j.kind, "err", err, "retry_in", wait)
+		select {
+		case <-time.After(wait):
+		case <-s.stop: // closing: one last try for each summary left
+			deadline = time.Time{}
+		}
+		wait = min(2*wait, 30*time.Second)
 	}
 }
 
