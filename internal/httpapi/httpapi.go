@@ -55,6 +55,19 @@ type Options struct {
 	CallControl CallControl
 	// Now is the clock of audit events; time.Now when nil (tests inject one).
 	Now func() time.Time
+
+	// Tickets serves the helpdesk routes under /api/v1/tickets (tickets.go)
+	// for agents and supervisors; nil: no ticket routes. When it also
+	// offers CallTickets, GET /api/v1/calls/{id} lists the call's tickets.
+	Tickets TicketService
+	// AgentQueues returns the queues an agent works, whose tickets they may
+	// see and change; nil: none (an agent then reaches only the tickets
+	// assigned to them, those with no queue, and their caller's).
+	AgentQueues func(user string) []string
+	// CurrentCaller returns the phone number of the call the agent is on or
+	// wrapping up ("" when none): that caller's tickets are the agent's to
+	// act on. nil: none.
+	CurrentCaller func(agent string) string
 }
 
 // API is the HTTP handler tree.
@@ -103,6 +116,7 @@ func New(opt Options) *API {
 	a.mux.Handle("GET /api/v1/calls", a.require(store.RoleSupervisor, a.listCalls))
 	a.mux.Handle("GET /api/v1/calls/{id}", a.require(store.RoleSupervisor, a.getCall))
 	a.recordingsRoutes()
+	a.ticketsRoutes()
 	return a
 }
 
@@ -220,11 +234,18 @@ func (a *API) getCall(w http.ResponseWriter, r *http.Request) {
 		a.storeUnavailable(w, "get call: recording", err, "call_id", c.ID)
 		return
 	}
+	linked, err := a.callTicketIDs(r.Context(), c.ID)
+	if err != nil {
+		a.opt.Logger.Error("get call: tickets", "call_id", c.ID, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "the ticket store is not reachable; try again")
+		return
+	}
 	out := struct {
 		Call      CallJSON           `json:"call"`
 		Events    []EventJSON        `json:"events"`
 		Recording *CallRecordingJSON `json:"recording"`
-	}{Call: callJSON(c), Events: make([]EventJSON, 0, len(events)), Recording: rec}
+		Tickets   []string           `json:"tickets,omitempty"` // "T-000123"; absent when none or no ticket store
+	}{Call: callJSON(c), Events: make([]EventJSON, 0, len(events)), Recording: rec, Tickets: linked}
 	for _, e := range events {
 		out.Events = append(out.Events, EventJSON{Seq: e.Seq, At: e.At, Kind: e.Kind, Detail: e.Detail})
 	}

@@ -243,6 +243,10 @@ func TestAgentPage(t *testing.T) {
 
 	t.Run("recording: pause, mute, recent calls", func(t *testing.T) { testRecordingControls(t, br) })
 
+	t.Run("tickets: screen pop, attach, search, new ticket, disposition", func(t *testing.T) { testTicketPanel(t, br) })
+
+	t.Run("tickets in russian", func(t *testing.T) { testTicketPanelRussian(t, br) })
+
 	t.Run("reconnect re-attaches the live call", func(t *testing.T) {
 		b := newBackend(t)
 		p := br.NewPage(t)

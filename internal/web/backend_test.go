@@ -31,7 +31,7 @@ const (
 
 // backend stands in for internal/httpapi in the page tests: the pages from
 // web.Handler, the sign-in API, /api/v1/me, the agent WebSocket, and the
-// recordings API (recordings_test.go). Each WebSocket the page opens arrives
+// recordings API (recordings_test.go) and the tickets API (tickets_test.go). Each WebSocket the page opens arrives
 // on conns; every message the page sends is checked with softphone.Decode,
 // the real protocol decoder.
 type backend struct {
@@ -39,6 +39,7 @@ type backend struct {
 	session    string
 	role       atomic.Value // string: the role /api/v1/me reports ("agent" when unset)
 	recs       recordingsAPI
+	tix        ticketsAPI
 	retryAfter atomic.Int32 // > 0: the next sign-in is throttled for that many seconds
 	logouts    atomic.Int32
 	conns      chan *agentConn
@@ -66,6 +67,7 @@ func newBackend(t *testing.T) *backend {
 	mux.HandleFunc("GET /api/v1/recordings", b.listRecordings)
 	mux.HandleFunc("GET /api/v1/recordings/{id}/audio", b.recordingAudio)
 	mux.HandleFunc("PUT /api/v1/recordings/{id}/legal-hold", b.legalHold)
+	b.ticketsRoutes(mux)
 	srv := httptest.NewServer(mux)
 	b.URL = srv.URL
 	t.Cleanup(func() {

@@ -18,7 +18,14 @@
 //     {recordings, next}: the recordings (an agent gets only theirs), each
 //     with an audio_url the pages' <audio> elements play (Range requests,
 //     the session cookie); PUT /api/v1/recordings/{id}/legal-hold {hold}
-//     for supervisors.
+//     for supervisors;
+//   - the tickets API (the agent page's ticket panel): GET
+//     /api/v1/tickets?phone=&serial=&limit= {tickets, next}, GET
+//     /api/v1/tickets/{number}, POST /api/v1/tickets {subject, note, status,
+//     caller_number, queue, serial, product, call_id} (201), POST
+//     /api/v1/tickets/{number}/calls {call_id}; each ticket has id
+//     ("T-000123"), status, subject, missed, notes [{text}] and calls
+//     [{call_id}]; a refusal is {"error"}.
 //
 // Query flags of the agent page: audio=raw asks getUserMedia for the
 // microphone without echo cancellation, noise suppression or automatic gain

@@ -6,6 +6,36 @@
 // (GET /api/v1/recordings), refreshed when a call and its wrap-up end.
 // Everything on screen is text set with textContent: nothing from the server
 // is parsed as HTML.
+//
+// The ticket panel (#ticket-panel) is shown while a call rings, is live or is
+// wrapped up. It lists the caller's open tickets from the ring and call
+// messages, each with a button that attaches this call to it (POST
+// /api/v1/tickets/{number}/calls {call_id}); a search box (a ticket number
+// opens that ticket, GET /api/v1/tickets/{number}; a phone number or a serial
+// searches, GET /api/v1/tickets?phone= or ?serial=) whose results can be
+// attached too; and a form that opens a new ticket with this call (POST
+// /api/v1/tickets). A call attached to nothing gets a ticket of its own when
+// wrap-up ends (the server does that). In wrap-up, when the call's queue has
+// disposition codes (call.dispositions), #wrapup-disposition offers those and
+// Done stays disabled until one is picked.
+//
+// Element ids of the ticket panel (tests rely on them):
+//   #ticket-panel          the panel; hidden without a ringing, live or wrap-up call
+//   #ticket-auto           the hint that an unattached call gets a ticket of its own
+//   #ticket-attached       "This call is attached to T-000123." once attached
+//   #ticket-error          the last failed ticket request, with the server's reason
+//   #ticket-list           the caller's open tickets; #ticket-none when there are none
+//   #ticket-search-form, #ticket-search, #ticket-search-go   the search box
+//   #ticket-results        the search results; #ticket-results-empty when none
+//   #ticket-new-open       opens the form #ticket-new: #ticket-new-subject,
+//                          #ticket-new-note, #ticket-new-status, #ticket-new-create,
+//                          #ticket-new-cancel
+//   Each ticket is li.ticket-item[data-number="T-000123"] (data-attached="true"
+//   once this call is attached) with .ticket-number, .ticket-status,
+//   .ticket-subject, .ticket-note, .ticket-missed (a badge, for a ticket a
+//   missed call left) and button.ticket-attach.
+//   #wrapup-disposition    the disposition; #wrapup-disposition-hint says one is
+//                          needed; #wrapup-done is disabled until then
 'use strict';
 
 (function () {
@@ -30,6 +60,10 @@
   // after RECENT_RETRY_MS, at most RECENT_RETRIES times.
   const RECENT_RETRY_MS = 5000;
   const RECENT_RETRIES = 3;
+  // The disposition choices of a queue that has no codes of its own.
+  const DEFAULT_DISPOSITIONS = ['resolved', 'follow_up', 'escalated', 'wrong_number', 'other'];
+  // A ticket search shows at most this many tickets.
+  const TICKET_SEARCH_LIMIT = 10;
 
   const app = {
     csrf: '',
@@ -65,7 +99,27 @@
     recentTimer: null,
     recentTries: 0,
     recentStale: false, // a newer list waits for the playing recording to stop
+    tk: newTicketContext(''), // the ticket panel's call (see newTicketContext)
+    dispKey: null, // the call and the disposition codes #wrapup-disposition shows
+    dispLang: '', // the language of its texts
   };
+
+  // newTicketContext is what the ticket panel knows about one call.
+  function newTicketContext(callId) {
+    return {
+      callId, // the call to attach: ringing, live or in wrap-up
+      from: '',
+      queue: '',
+      vars: {},
+      tickets: [], // the caller's open tickets (ticket views, see ticketView)
+      local: {}, // ticket views updated by this page's own requests, by number
+      results: null, // the last search's ticket views; null: no search yet
+      attached: [], // numbers of the tickets this call was attached to here
+      dispositions: [], // the queue's wrap-up codes
+      error: null, // {m}: the last failed request, redrawn on a language switch
+      searchGen: 0,
+    };
+  }
 
   // ---- small helpers ----------------------------------------------------
 
@@ -317,6 +371,11 @@
     if (app.state !== 'offered' && app.ring) stopRinging();
     show($('wrapup'), app.state === 'wrap_up');
     if (app.state === 'wrap_up' && app.call) endCallView();
+    if (app.state !== 'wrap_up') $('wrapup-note').value = ''; // kept while the server may refuse Done
+    // Done with the call and its wrap-up: the ticket panel forgets it.
+    if (!busy() && !app.ring) app.tk = newTicketContext('');
+    drawDisposition();
+    drawTickets();
     // A call and its wrap-up are over: its recording joins the recent calls.
     if (wasBusy && !busy()) refreshRecent(false);
   }
@@ -343,6 +402,7 @@
     app.ringDeadline = msg.timeout_ms > 0 ? Date.now() + msg.timeout_ms : 0;
     say(null);
     drawRing();
+    ticketsFrom(msg);
     $('accept').disabled = false;
     $('reject').disabled = false;
     show($('ring'), true);
@@ -416,9 +476,11 @@
     show($('ring'), false);
     stopRingSound();
     document.title = app.title;
+    drawTickets();
   }
 
   function onCall(msg) {
+    ticketsFrom(msg);
     if (msg.status === 'ended') {
       app.wrapCallId = msg.call_id || (app.call && app.call.call_id) || app.wrapCallId;
       const by = norm(msg.ended_by);
@@ -489,6 +551,7 @@
     show($('call'), false);
     setMuted(false);
     drawRecording();
+    drawTickets();
   }
 
   function onError(msg) {
@@ -501,6 +564,10 @@
     }
     if (msg.ref === 'transfer' && code === 'invalid') say('error', 'err_transfer', { m: msg.message || '?' });
     else if (msg.ref === 'pause_recording') say('error', 'err_pause', { m: msg.message || msg.code || '?' });
+    else if (code === 'disposition_required') {
+      say('error', 'err_disposition', { m: msg.message || '' });
+      show($('wrapup-disposition-hint'), true);
+    }
     else if (code === 'forbidden') say('error', 'err_forbidden');
     else if (code === 'version') say('error', 'err_version');
     else if (code === 'state') say('error', 'err_bad_state');
@@ -809,6 +876,327 @@
     }
   }
 
+  // ---- tickets --------------------------------------------------------------
+
+  // tkey is a ticket number as the API writes it ("T-000123"), from
+  // "T-000123", "T-123", "T123" or "123"; anything else as it is.
+  function tkey(v) {
+    const m = /^[Tt]-?0*(\d+)$/.exec(String(v === undefined || v === null ? '' : v).trim());
+    return m ? 'T-' + m[1].padStart(6, '0') : String(v || '');
+  }
+
+  // ticketView is one ticket as the panel shows it, from the short view of
+  // a ring or call message or from the API's full ticket.
+  function ticketView(tk) {
+    if (tk === null || typeof tk !== 'object') return { number: tkey(tk), subject: '', status: '', lastNote: '', missed: false, updated: 0, calls: [] };
+    const notes = Array.isArray(tk.notes) ? tk.notes : [];
+    const last = notes.length ? notes[notes.length - 1] : null;
+    let updated = 0;
+    if (typeof tk.updated === 'number') updated = tk.updated;
+    else if (tk.updated_at) updated = Math.max(0, Date.parse(tk.updated_at) || 0); // Go's zero time is no time
+    return {
+      number: tkey(tk.id || tk.number),
+      subject: String(tk.subject || ''),
+      status: String(tk.status || ''),
+      lastNote: String(tk.last_note || (last && last.text) || ''),
+      missed: !!tk.missed,
+      updated,
+      calls: (Array.isArray(tk.calls) ? tk.calls : []).map((c) => (c && c.call_id) || ''),
+    };
+  }
+
+  // ticketsFrom takes the call and its caller's tickets from a ring or call
+  // message. A new call starts a new panel; the same call keeps what the
+  // agent did (attached tickets, the search).
+  function ticketsFrom(msg) {
+    const id = (msg && msg.call_id) || '';
+    if (!id) return;
+    if (app.tk.callId !== id) app.tk = newTicketContext(id);
+    const tk = app.tk;
+    if (msg.from !== undefined) tk.from = String(msg.from || '');
+    if (msg.queue !== undefined) tk.queue = String(msg.queue || '');
+    if (msg.vars && typeof msg.vars === 'object') tk.vars = msg.vars;
+    if (Array.isArray(msg.tickets)) tk.tickets = msg.tickets.map(ticketView).filter((v) => v.number);
+    if (Array.isArray(msg.dispositions)) tk.dispositions = msg.dispositions.map(String).filter((d) => d);
+    drawTickets();
+  }
+
+  // ticketCallId is the call the panel attaches: the ringing one, the live
+  // one, or the one in wrap-up.
+  function ticketCallId() {
+    if (app.ring || app.call || ['on_call', 'on_hold', 'wrap_up'].includes(app.state)) return app.tk.callId;
+    return '';
+  }
+
+  function statusText(st) {
+    const k = 'tstatus_' + norm(st);
+    return I18N.has(k) ? t(k) : String(st || '');
+  }
+
+  function shortTime(ms) {
+    if (!ms) return '';
+    try {
+      return new Intl.DateTimeFormat(I18N.lang(), { dateStyle: 'short', timeStyle: 'short' }).format(new Date(ms));
+    } catch (e) {
+      return new Date(ms).toLocaleString();
+    }
+  }
+
+  function isAttached(v) { return app.tk.attached.includes(v.number) || (!!app.tk.callId && v.calls.includes(app.tk.callId)); }
+
+  // ticketItem draws one ticket with its Attach button.
+  function ticketItem(v) {
+    v = app.tk.local[v.number] || v;
+    const li = document.createElement('li');
+    li.className = 'ticket-item';
+    li.dataset.number = v.number;
+    const attached = isAttached(v);
+    li.dataset.attached = String(attached);
+    const head = document.createElement('div');
+    head.className = 'ticket-head';
+    const num = document.createElement('span');
+    num.className = 'ticket-number';
+    num.textContent = v.number;
+    const st = document.createElement('span');
+    st.className = 'badge ticket-status ticket-status-' + norm(v.status);
+    st.textContent = statusText(v.status);
+    head.append(num, st);
+    if (v.missed) {
+      const m = document.createElement('span');
+      m.className = 'badge ticket-missed';
+      m.textContent = t('ticket_missed');
+      head.appendChild(m);
+    }
+    if (v.updated) {
+      const u = document.createElement('span');
+      u.className = 'ticket-updated';
+      u.textContent = t('ticket_updated', { d: shortTime(v.updated) });
+      head.appendChild(u);
+    }
+    const subj = document.createElement('div');
+    subj.className = 'ticket-subject';
+    subj.textContent = v.subject || t('none');
+    li.append(head, subj);
+    if (v.lastNote) {
+      const note = document.createElement('div');
+      note.className = 'ticket-note';
+      note.textContent = v.lastNote;
+      li.appendChild(note);
+    }
+    const btn = document.createElement('button');
+    btn.type = 'button';
+    btn.className = 'ticket-attach';
+    btn.dataset.number = v.number;
+    btn.textContent = t(attached ? 'ticket_is_attached' : 'btn_attach');
+    btn.disabled = attached || !ticketCallId();
+    btn.setAttribute('aria-pressed', String(attached));
+    li.appendChild(btn);
+    return li;
+  }
+
+  // drawTickets shows the panel for the current call, or hides it.
+  function drawTickets() {
+    const tk = app.tk;
+    const on = !!ticketCallId();
+    show($('ticket-panel'), on);
+    if (!on) {
+      show($('ticket-new'), false);
+      return;
+    }
+    const list = $('ticket-list');
+    list.textContent = '';
+    for (const v of tk.tickets) list.appendChild(ticketItem(v));
+    show($('ticket-none'), tk.tickets.length === 0);
+    const res = $('ticket-results');
+    res.textContent = '';
+    for (const v of tk.results || []) res.appendChild(ticketItem(v));
+    show($('ticket-results-empty'), Array.isArray(tk.results) && tk.results.length === 0);
+    const att = $('ticket-attached');
+    att.textContent = tk.attached.length ? t('ticket_attached_to', { n: tk.attached.join(', ') }) : '';
+    show(att, tk.attached.length > 0);
+    show($('ticket-auto'), tk.attached.length === 0);
+    const err = $('ticket-error');
+    err.textContent = tk.error ? t('ticket_err', tk.error) : '';
+    show(err, !!tk.error);
+  }
+
+  // api makes one JSON request of the tickets API; it never throws.
+  async function api(method, path, body) {
+    const init = { method, credentials: 'same-origin', cache: 'no-store', headers: {} };
+    if (method !== 'GET') init.headers['X-CSRF-Token'] = app.csrf;
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let resp;
+    try {
+      resp = await fetch(path, init);
+    } catch (e) {
+      return { ok: false, status: 0, body: null };
+    }
+    let data = null;
+    try { data = await resp.json(); } catch (e) { /* no JSON body */ }
+    return { ok: resp.ok, status: resp.status, body: data };
+  }
+
+  // failed shows why a ticket request did not work.
+  function failed(r) {
+    let m = (r.body && r.body.error) || '';
+    if (!m) m = r.status ? 'HTTP ' + r.status : t('ticket_offline');
+    app.tk.error = { m };
+    drawTickets();
+  }
+
+  // remember keeps a ticket as the API returned it after this page changed
+  // it, and puts it in place of its older copies.
+  function remember(body) {
+    const v = ticketView(body);
+    const tk = app.tk;
+    tk.local[v.number] = v;
+    if (isAttached(v) && !tk.attached.includes(v.number)) tk.attached.push(v.number);
+    return v;
+  }
+
+  async function attachTicket(number) {
+    const callId = ticketCallId();
+    if (!callId || !number) return;
+    app.tk.error = null;
+    const r = await api('POST', '/api/v1/tickets/' + encodeURIComponent(number) + '/calls', { call_id: callId });
+    if (app.tk.callId !== callId) return; // another call meanwhile
+    if (!r.ok || !r.body) {
+      failed(r);
+      return;
+    }
+    const v = remember(r.body);
+    if (!app.tk.attached.includes(v.number)) app.tk.attached.push(v.number);
+    drawTickets();
+  }
+
+  // searchTickets finds tickets by what the agent typed: a ticket number
+  // opens that ticket; a phone number or a serial searches.
+  async function searchTickets(text) {
+    const q = text.trim();
+    const tk = app.tk;
+    if (!q || !tk.callId) return;
+    const gen = ++tk.searchGen;
+    tk.error = null;
+    const current = () => app.tk === tk && gen === tk.searchGen;
+    const byNumber = /^[Tt]-?\d{1,18}$/.test(q) || /^\d{1,6}$/.test(q);
+    if (byNumber) {
+      const r = await api('GET', '/api/v1/tickets/' + encodeURIComponent(q));
+      if (!current()) return;
+      if (r.ok && r.body) {
+        tk.results = [ticketView(r.body)];
+        drawTickets();
+        return;
+      }
+      // A short number that is no ticket may be (part of) a phone number.
+      if (r.status !== 404 || /^[Tt]/.test(q)) {
+        if (r.status === 404) tk.results = [];
+        else failed(r);
+        drawTickets();
+        return;
+      }
+    }
+    const params = new URLSearchParams({ limit: String(TICKET_SEARCH_LIMIT) });
+    if (/^\+?[\d\s().-]+$/.test(q)) params.set('phone', q.replace(/[\s().-]/g, ''));
+    else params.set('serial', q);
+    const r = await api('GET', '/api/v1/tickets?' + params.toString());
+    if (!current()) return;
+    if (!r.ok || !r.body) {
+      failed(r);
+      return;
+    }
+    tk.results = (Array.isArray(r.body.tickets) ? r.body.tickets : []).map(ticketView);
+    drawTickets();
+  }
+
+  // openNewTicket shows the new-ticket form, its subject made from the
+  // queue and the serial as the server names tickets it makes.
+  function openNewTicket() {
+    const tk = app.tk;
+    let subject = tk.queue ? t('ticket_subject_queue', { q: tk.queue }) : t('ticket_subject_call');
+    if (tk.vars && tk.vars.serial) subject += t('ticket_subject_serial', { s: tk.vars.serial });
+    $('ticket-new-subject').value = subject;
+    $('ticket-new-note').value = '';
+    $('ticket-new-status').value = 'new';
+    show($('ticket-new'), true);
+    $('ticket-new-subject').focus();
+  }
+
+  async function createTicket() {
+    const tk = app.tk;
+    const callId = ticketCallId();
+    const subject = $('ticket-new-subject').value.trim();
+    if (!callId || !subject) return;
+    const body = { subject, status: $('ticket-new-status').value, call_id: callId };
+    const note = $('ticket-new-note').value.trim();
+    if (note) body.note = note;
+    if (tk.from) body.caller_number = tk.from;
+    if (tk.queue) body.queue = tk.queue;
+    const vars = tk.vars || {};
+    if (vars.serial) body.serial = String(vars.serial);
+    if (vars.product) body.product = String(vars.product);
+    tk.error = null;
+    $('ticket-new-create').disabled = true;
+    const r = await api('POST', '/api/v1/tickets', body);
+    $('ticket-new-create').disabled = false;
+    if (app.tk !== tk) return;
+    if (!r.ok || !r.body) {
+      failed(r);
+      return;
+    }
+    const v = remember(r.body);
+    if (!tk.attached.includes(v.number)) tk.attached.push(v.number);
+    if (!tk.tickets.some((x) => x.number === v.number)) tk.tickets.unshift(v);
+    show($('ticket-new'), false);
+    drawTickets();
+  }
+
+  // ---- disposition ------------------------------------------------------------
+
+  function dispositionText(code) {
+    const k = 'disp_' + norm(code);
+    return I18N.has(k) ? t(k) : String(code);
+  }
+
+  // drawDisposition offers the queue's codes (one must be picked) or, for a
+  // queue without codes, the usual choices; Done waits for a choice.
+  function drawDisposition() {
+    const codes = app.tk.dispositions;
+    const required = codes.length > 0;
+    const sel = $('wrapup-disposition');
+    // A new call or a new list starts without a choice; a new language
+    // keeps the agent's.
+    const key = app.tk.callId + '|' + codes.join('\n');
+    const lang = I18N.lang();
+    if (app.dispKey !== key || app.dispLang !== lang) {
+      const keep = app.dispKey === key ? sel.value : '';
+      app.dispKey = key;
+      app.dispLang = lang;
+      sel.textContent = '';
+      const add = (value, text) => {
+        const o = document.createElement('option');
+        o.value = value;
+        o.textContent = text;
+        sel.appendChild(o);
+      };
+      if (required) add('', t('disp_choose'));
+      for (const c of required ? codes : DEFAULT_DISPOSITIONS) add(c, dispositionText(c));
+      const values = [...sel.options].map((o) => o.value);
+      sel.value = values.includes(keep) ? keep : values[0];
+    }
+    sel.required = required;
+    updateDone();
+  }
+
+  function updateDone() {
+    const missing = app.tk.dispositions.length > 0 && !$('wrapup-disposition').value;
+    $('wrapup-done').disabled = missing;
+    if (!missing) show($('wrapup-disposition-hint'), false);
+    else if (app.state === 'wrap_up') show($('wrapup-disposition-hint'), true);
+  }
+
   // ---- timers -------------------------------------------------------------
 
   function tick() {
@@ -879,14 +1267,32 @@
       }
     });
     $('transfer-kind').addEventListener('change', drawTargets);
+    $('wrapup-disposition').addEventListener('change', updateDone);
     $('wrapup-done').addEventListener('click', () => {
-      send({
-        type: 'wrapup_done',
-        call_id: app.wrapCallId,
-        note: $('wrapup-note').value,
-        disposition: $('wrapup-disposition').value,
-      });
-      $('wrapup-note').value = '';
+      const disposition = $('wrapup-disposition').value;
+      if (app.tk.dispositions.length > 0 && !app.tk.dispositions.includes(disposition)) {
+        updateDone();
+        return;
+      }
+      if (send({ type: 'wrapup_done', call_id: app.wrapCallId, note: $('wrapup-note').value, disposition })) say(null);
+    });
+
+    // The ticket panel.
+    const onAttach = (ev) => {
+      const b = ev.target && ev.target.closest ? ev.target.closest('button.ticket-attach') : null;
+      if (b && !b.disabled) attachTicket(b.dataset.number);
+    };
+    $('ticket-list').addEventListener('click', onAttach);
+    $('ticket-results').addEventListener('click', onAttach);
+    $('ticket-search-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      searchTickets($('ticket-search').value);
+    });
+    $('ticket-new-open').addEventListener('click', openNewTicket);
+    $('ticket-new-cancel').addEventListener('click', () => show($('ticket-new'), false));
+    $('ticket-new').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      createTicket();
     });
 
     I18N.onChange(() => {
@@ -896,6 +1302,8 @@
       drawCall();
       drawRecording();
       drawRecentText();
+      drawTickets();
+      drawDisposition();
       setMuted(app.muted);
       const conn = $('conn');
       conn.textContent = t(conn.dataset.i18n);
@@ -916,6 +1324,7 @@
     muted: () => app.muted,
     recording: () => (app.call && app.call.recording) || '',
     recent: () => app.recent.map((r) => r.id),
+    attached: () => app.tk.attached.slice(),
   };
 
   async function boot() {
