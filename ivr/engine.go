@@ -20,20 +20,47 @@ type Channel interface {
 // Outcome is where a caller's trip through the IVR ended.
 type Outcome struct {
 	Kind     string // KindQueue, KindHangup, ...; empty when Run returned an error
-	Queue    string
+	Queue    string // queue: where to route; voicemail: the queue the message belongs to ("" for none)
 	Priority int
 	Skills   []string
-	Language string            // the prompt language in effect at the end
-	Vars     map[string]string // collected variables, e.g. "serial", "ticket"
-	Path     []string          // node ids visited, in order ("flow:node" outside the first flow)
-	Digits   string            // every digit the flow consumed, in order
+	// MaxLength is set with KindVoicemail: the longest message to record
+	// (the node's max_length or DefaultVoicemailLength). The switchboard
+	// plays a beep and records until '#', the hang-up or MaxLength.
+	MaxLength time.Duration
+	Language  string            // the prompt language in effect at the end
+	Vars      map[string]string // collected variables, e.g. "serial", "ticket"
+	Path      []string          // node ids visited, in order ("flow:node" outside the first flow)
+	Digits    string            // every digit the flow consumed, in order
+}
+
+// TicketLookup finds a helpdesk ticket for a ticket_status node; the
+// switchboard passes one in RunOptions.Tickets.
+type TicketLookup interface {
+	// TicketStatus returns the status of the ticket numbered as the caller
+	// typed it. caller is RunOptions.Caller: the lookup decides whether
+	// that caller may hear about the ticket, and answers found false when
+	// not (so that numbers cannot be probed). An error means the helpdesk
+	// could not be asked; the caller hears PromptTryLater.
+	TicketStatus(ctx context.Context, number, caller string) (TicketStatus, bool, error)
+}
+
+// TicketStatus is what a ticket_status node reads to the caller.
+type TicketStatus struct {
+	Status  string    // one of TicketStatuses: new, open, pending, solved, closed
+	Updated time.Time // the last change; zero when unknown (then it is not read)
 }
 
 // Event is one step of a run, reported through RunOptions.OnEvent. Kinds:
 // "enter" (Detail: node type), "prompt" (Detail: "lang:name,name"),
-// "digit", "bargein", "flush", "timeout", "invalid", "exhausted", "var"
-// (Detail: "name=value"), "language", "hours" (Detail: "open"/"closed"),
-// "ignored" (a key press that is not a keypad key), "outcome".
+// "digit", "bargein", "flush", "timeout", "invalid" (menu: the entry;
+// collect: "<entry> <reason>", the reason one of "empty", "too short",
+// "pattern", "check digit", "confirm" for a wrong key at the read-back),
+// "confirm" (Detail: "1", "timeout" or "default": the input is accepted),
+// "reenter" (Detail: the input the caller pressed 2 for), "exhausted",
+// "var" (Detail: "name=value"), "language", "hours" (Detail:
+// "open"/"closed"), "ticket" (Detail: "<number> <status>",
+// "<number> unknown" or "<number> error: <message>"), "ignored" (a key
+// press that is not a keypad key), "outcome".
 type Event struct {
 	Node, Kind, Detail string
 }
@@ -42,7 +69,10 @@ type Event struct {
 type RunOptions struct {
 	Language string           // starting prompt language; default the flow's, then DefaultLanguage
 	OnEvent  func(Event)      // called synchronously for each event; may be nil
-	Now      func() time.Time // clock for hours nodes; default time.Now
+	Now      func() time.Time // clock for hours and ticket_status nodes; default time.Now
+	Caller   string           // the calling number, passed to Tickets
+	// Tickets answers ticket_status nodes; with nil every ticket is unknown.
+	Tickets TicketLookup
 }
 
 // Engine runs validated flows. It is immutable and safe for concurrent Runs.
@@ -146,11 +176,7 @@ func (r *run) step(ctx context.Context, n *Node) (string, error) {
 	case TypeGoto:
 		return n.Next, nil
 	case TypeHours:
-		now := time.Now
-		if r.o.Now != nil {
-			now = r.o.Now
-		}
-		if r.e.comp.schedules[n].open(now()) {
+		if r.e.comp.schedules[n].open(r.now()) {
 			r.event("hours", "open")
 			return n.Open, nil
 		}
@@ -174,6 +200,14 @@ func (r *run) step(ctx context.Context, n *Node) (string, error) {
 			return "", err
 		}
 		r.out.Kind = KindHangup
+		return "", nil
+	case TypeTicketStatus:
+		return r.ticketStatus(ctx, n)
+	case TypeVoicemail:
+		if err := r.play(ctx, r.out.Language, n.Prompts, false); err != nil {
+			return "", err
+		}
+		r.out.Kind, r.out.Queue, r.out.MaxLength = KindVoicemail, n.Queue, n.maxLength()
 		return "", nil
 	}
 	return "", fmt.Errorf("ivr: %s: node %q: unknown type %q", n.Pos, n.ID, n.Type)
@@ -211,13 +245,22 @@ func (r *run) menu(ctx context.Context, n *Node) (string, error) {
 	}
 }
 
-// failed reports an invalid or missing answer and plays the matching prompt.
-func (r *run) failed(ctx context.Context, n *Node, st status, entry string) error {
+// now reads the run's clock.
+func (r *run) now() time.Time {
+	if r.o.Now != nil {
+		return r.o.Now()
+	}
+	return time.Now()
+}
+
+// failed reports an invalid or missing answer and plays the matching prompt;
+// detail is the invalid event's Detail.
+func (r *run) failed(ctx context.Context, n *Node, st status, detail string) error {
 	if st == timedOut {
 		r.event("timeout", "")
 		return r.play(ctx, r.out.Language, n.TimeoutPrompts, !n.NoBargeIn)
 	}
-	r.event("invalid", entry)
+	r.event("invalid", detail)
 	r.flush() // what follows a wrong key was typed against the wrong menu
 	return r.play(ctx, r.out.Language, n.InvalidPrompts, !n.NoBargeIn)
 }
@@ -296,6 +339,9 @@ func (r *run) language(ctx context.Context, n *Node) (string, error) {
 	return n.Next, nil
 }
 
+// collect reads an input into n.Var. An input that fails validation uses
+// up a try; so does one the caller asks to enter again at the read-back.
+// After the last try the node goes to Exhausted without setting the var.
 func (r *run) collect(ctx context.Context, n *Node) (string, error) {
 	for try := 1; ; try++ {
 		if err := r.play(ctx, r.out.Language, n.Prompts, !n.NoBargeIn); err != nil {
@@ -305,13 +351,34 @@ func (r *run) collect(ctx context.Context, n *Node) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		detail := value
 		if st == gotInput {
-			if target, ok := r.accept(n, value); ok {
-				return target, nil
+			reason := r.refuse(n, value)
+			switch {
+			case reason == "" && value == "":
+				r.setVar(n.Var, "")
+				return firstOf(n.Empty, n.Next), nil
+			case reason == "" && n.Confirm == "":
+				r.setVar(n.Var, value)
+				return n.Next, nil
+			case reason == "":
+				ok, err := r.confirm(ctx, n, value)
+				if err != nil {
+					return "", err
+				}
+				if ok {
+					r.setVar(n.Var, value)
+					return n.Next, nil
+				}
+				if try >= n.tries() {
+					r.event("exhausted", "")
+					return n.Exhausted, nil
+				}
+				continue
 			}
-			st = invalid
+			st, detail = invalid, strings.TrimPrefix(value+" "+reason, " ")
 		}
-		if err := r.failed(ctx, n, st, value); err != nil {
+		if err := r.failed(ctx, n, st, detail); err != nil {
 			return "", err
 		}
 		if try >= n.tries() {
@@ -321,23 +388,64 @@ func (r *run) collect(ctx context.Context, n *Node) (string, error) {
 	}
 }
 
-// accept checks a collected value and stores it, returning where to go.
-func (r *run) accept(n *Node, value string) (string, bool) {
-	if value == "" {
+// refuse says why a collected value is not acceptable ("empty", "too
+// short", "pattern", "check digit"), or "" when it is.
+func (r *run) refuse(n *Node, value string) string {
+	switch {
+	case value == "":
 		if !n.AllowEmpty && n.Empty == "" {
-			return "", false
+			return "empty"
 		}
-		r.setVar(n.Var, "")
-		return firstOf(n.Empty, n.Next), true
+	case len(value) < n.MinDigits:
+		return "too short"
+	case r.e.comp.patterns[n] != nil && !r.e.comp.patterns[n].MatchString(value):
+		return "pattern"
+	case n.Check != "" && !CheckDigits(n.Check, value):
+		return "check digit"
 	}
-	if len(value) < n.MinDigits {
-		return "", false
+	return ""
+}
+
+// confirm reads value back to the caller and asks n.Confirm: 1, or no key
+// within the node's timeout, accepts; 2 asks to enter it again (false). A
+// wrong key plays the invalid prompt and asks again; after the node's
+// tries of those the value is accepted. The collect's terminator right
+// after the input (typed after max_digits were reached) is skipped.
+func (r *run) confirm(ctx context.Context, n *Node, value string) (bool, error) {
+	readBack := append(append([]string{PromptYouEntered}, spell(value)...), n.Confirm)
+	if term := n.terminator(); term != 0 && len(value) == n.MaxDigits {
+		r.drain()
+		if len(r.buf) > 0 && r.buf[0] == term {
+			r.buf = r.buf[1:]
+			r.out.Digits += string(term)
+		}
 	}
-	if re := r.e.comp.patterns[n]; re != nil && !re.MatchString(value) {
-		return "", false
+	for ask := 1; ; ask++ {
+		if err := r.play(ctx, r.out.Language, readBack, !n.NoBargeIn); err != nil {
+			return false, err
+		}
+		d, ok, err := r.nextDigit(ctx, n.timeout())
+		switch {
+		case err != nil:
+			return false, err
+		case !ok:
+			r.event("confirm", "timeout")
+			return true, nil
+		case d == '1':
+			r.event("confirm", "1")
+			return true, nil
+		case d == '2':
+			r.event("reenter", value)
+			return false, nil
+		}
+		if err := r.failed(ctx, n, invalid, string(d)+" confirm"); err != nil {
+			return false, err
+		}
+		if ask >= n.tries() {
+			r.event("confirm", "default")
+			return true, nil
+		}
 	}
-	r.setVar(n.Var, value)
-	return n.Next, true
 }
 
 func (r *run) setVar(name, value string) {

@@ -71,17 +71,61 @@ func TestDemoSerialReadBackInRussian(t *testing.T) {
 		f := newFake().
 			during("en:choose-language", time.Second, "2").
 			during("ru:main-menu", time.Second, "1").
-			during("ru:enter-serial", time.Second, "4710#")
+			during("ru:enter-serial", time.Second, "47114715#").
+			during("ru:confirm-entry", time.Second, "1")
 		out, err := runDemo(t, f, ivr.RunOptions{})
 		require.NoError(t, err)
 		require.Equal(t, "ru", out.Language)
 		require.Equal(t, "support", out.Queue)
-		require.Equal(t, map[string]string{"serial": "4710"}, out.Vars)
-		require.Equal(t, "214710#", out.Digits)
+		require.Equal(t, map[string]string{"serial": "47114715"}, out.Vars)
+		require.Equal(t, "2147114715#1", out.Digits)
+		require.Equal(t, []string{"hours", "welcome", "choose-language", "main", "enter-serial", "to-support"}, out.Path)
 		require.Equal(t, []string{
 			"en:welcome", "en:choose-language", // Russian chosen before its own prompt
 			"ru:main-menu", "ru:enter-serial", "ru:you-entered",
-			"ru:digit-4", "ru:digit-7", "ru:digit-1", "ru:digit-0", "ru:connecting",
+			"ru:digit-4", "ru:digit-7", "ru:digit-1", "ru:digit-1",
+			"ru:digit-4", "ru:digit-7", "ru:digit-1", "ru:digit-5",
+			"ru:confirm-entry", "ru:connecting",
+		}, f.Played())
+	})
+}
+
+func TestDemoBadSerialsGoToSupportWithoutOne(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake().
+			during("en:welcome", time.Second, "11").
+			during("en:enter-serial", time.Second, "4711#").     // too short
+			during("en:enter-serial", time.Second, "47114716#"). // wrong check digit
+			during("en:enter-serial", time.Second, "47114715#"). // good, but the caller presses 2
+			during("en:confirm-entry", time.Second, "2")
+		var events []ivr.Event
+		out, err := runDemo(t, f, ivr.RunOptions{OnEvent: func(e ivr.Event) { events = append(events, e) }})
+		require.NoError(t, err)
+		require.Equal(t, "support", out.Queue)
+		require.Empty(t, out.Vars, "no serial")
+		require.Equal(t, []string{"hours", "welcome", "choose-language", "main", "enter-serial", "to-support"}, out.Path)
+		require.Contains(t, events, ivr.Event{Node: "enter-serial", Kind: "invalid", Detail: "4711 too short"})
+		require.Contains(t, events, ivr.Event{Node: "enter-serial", Kind: "invalid", Detail: "47114716 check digit"})
+		require.Contains(t, events, ivr.Event{Node: "enter-serial", Kind: "reenter", Detail: "47114715"})
+		require.Equal(t, "en:connecting", f.Played()[len(f.Played())-1])
+	})
+}
+
+func TestDemoTicketStatusThenMainMenu(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tickets := &fakeTickets{found: true, status: ivr.TicketStatus{Status: "pending", Updated: time.Now().AddDate(0, 0, -3)}}
+		f := newFake().
+			during("en:welcome", time.Second, "13").
+			during("en:enter-ticket", time.Second, "1042#").
+			during("en:main-menu", time.Second, "2")
+		out, err := runDemo(t, f, ivr.RunOptions{Tickets: tickets, Caller: "+15550100"})
+		require.NoError(t, err)
+		require.Equal(t, "billing", out.Queue)
+		require.Equal(t, []string{"1042 +15550100"}, tickets.asked)
+		require.Equal(t, []string{
+			"en:welcome", "en:enter-ticket",
+			"en:ticket-status-is", "en:status-pending", "en:updated", "en:digit-3", "en:days-ago",
+			"en:main-menu", "en:connecting",
 		}, f.Played())
 	})
 }
@@ -111,12 +155,18 @@ func TestDemoTicketPatternAndRetry(t *testing.T) {
 		f := newFake().
 			during("en:welcome", time.Second, "13").
 			during("en:enter-ticket", time.Second, "12*4#"). // * is not a ticket digit
-			during("en:enter-ticket", time.Second, "1234#")
+			during("en:enter-ticket", time.Second, "1234#").
+			during("en:main-menu", time.Second, "0")
 		out, err := runDemo(t, f, ivr.RunOptions{})
 		require.NoError(t, err)
-		require.Equal(t, "support", out.Queue)
+		require.Equal(t, "operator", out.Queue)
 		require.Equal(t, map[string]string{"ticket": "1234"}, out.Vars)
-		require.Equal(t, []string{"en:welcome", "en:enter-ticket", "en:invalid", "en:enter-ticket", "en:connecting"}, f.Played())
+		require.Equal(t, []string{"hours", "welcome", "choose-language", "main", "enter-ticket", "ticket-status", "main", "to-operator"}, out.Path)
+		require.Equal(t, []string{
+			"en:welcome", "en:enter-ticket", "en:invalid", "en:enter-ticket",
+			"en:ticket-unknown", // no ticket lookup: every ticket is unknown
+			"en:main-menu", "en:connecting",
+		}, f.Played())
 	})
 }
 

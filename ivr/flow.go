@@ -22,6 +22,15 @@ const (
 	TypeGoto      = "goto"       // jump to a node, or to "flow:node" in another flow
 	TypeQueue     = "queue"      // end: route the call to a queue
 	TypeHangup    = "hangup"     // end: optional goodbye prompt, then hang up
+	// TypeTicketStatus reads the status of the ticket numbered by Var to the
+	// caller (RunOptions.Tickets looks it up), then goes to Next, or to
+	// Unknown when there is no such ticket for the caller.
+	TypeTicketStatus = "ticket_status"
+	// TypeVoicemail is an end node: it plays its prompt and ends the run
+	// with a KindVoicemail Outcome. Recording is the switchboard's job after
+	// Run returns: it plays a beep and records until the caller presses '#',
+	// hangs up, or Outcome.MaxLength passes.
+	TypeVoicemail = "voicemail"
 )
 
 // Outcome kinds.
@@ -40,6 +49,10 @@ const (
 	DefaultTerminator = "#"             // collect's end-of-input key
 	DefaultLanguage   = "en"            // when neither RunOptions nor the flow name one
 	maxSteps          = 10000           // node transitions per Run before giving up
+	// DefaultVoicemailLength bounds a message when a voicemail node sets no max_length.
+	DefaultVoicemailLength = 2 * time.Minute
+	// MaxVoicemailLength is the longest max_length a voicemail node may set.
+	MaxVoicemailLength = time.Hour
 )
 
 // Pos is where something was defined: a file and a 1-based line.
@@ -99,8 +112,23 @@ type Node struct {
 	Pattern    string // regexp the whole input must match
 	AllowEmpty bool   // the terminator alone is an accepted (empty) answer
 	Empty      string // where an empty answer goes; implies AllowEmpty; default Next
+	// Check names the check-digit algorithm the input's last digit must
+	// satisfy (CheckLuhn or CheckMod11; see CheckDigits); "" checks nothing.
+	Check string
+	// Confirm, when set, is the prompt asking the caller to confirm a valid
+	// non-empty input ("press 1 to confirm, 2 to enter it again"): it is
+	// played after PromptYouEntered and the input digit by digit. 1 or no
+	// key within Timeout accepts; 2 enters it again and uses up a try.
+	Confirm string
 
-	// hours
+	// ticket_status (also uses Var and Next)
+	Unknown string // where an unknown ticket goes; default Next
+
+	// voicemail (also uses Queue)
+	MaxLength time.Duration // longest message; 0 means DefaultVoicemailLength
+
+	// hours; ticket_status (the zone "today" is in; default the flow's
+	// first hours node's, then UTC)
 	TimeZone string   // IANA name, e.g. "Europe/Berlin"
 	Schedule []string // "mon-fri 09:00-18:00", "sat,sun 10:00-14:00", "daily 00:00-24:00"
 	Holidays []string // "2026-12-25": closed all day
@@ -110,7 +138,7 @@ type Node struct {
 	// language
 	Default string // language chosen on timeout or after the tries
 
-	// queue
+	// queue; voicemail (the queue the message belongs to, optional)
 	Queue    string
 	Priority int
 	Skills   []string
@@ -156,6 +184,9 @@ func (n *Node) edges() []edge {
 	case TypeHours:
 		add("open", "open", n.Open)
 		add("closed", "closed", n.Closed)
+	case TypeTicketStatus:
+		add("next", "next", n.Next)
+		add("unknown", "unknown", n.Unknown)
 	}
 	return out
 }
@@ -193,6 +224,13 @@ func (n *Node) interDigit() time.Duration {
 		return n.InterDigit
 	}
 	return DefaultInterDigit
+}
+
+func (n *Node) maxLength() time.Duration {
+	if n.MaxLength > 0 {
+		return n.MaxLength
+	}
+	return DefaultVoicemailLength
 }
 
 func (n *Node) tries() int {

@@ -86,11 +86,28 @@ func describe(id string, n *Node) string {
 		if n.Pattern != "" {
 			fmt.Fprintf(&b, ", pattern %s", n.Pattern)
 		}
+		if n.Check != "" {
+			fmt.Fprintf(&b, ", check %s", n.Check)
+		}
 		if n.AllowEmpty || n.Empty != "" {
 			b.WriteString(", may be empty")
 		}
+		if n.Confirm != "" {
+			fmt.Fprintf(&b, ", read back, confirm %s", n.Confirm)
+		}
 	case TypeSayDigits:
 		fmt.Fprintf(&b, " $%s", n.Var)
+	case TypeTicketStatus:
+		fmt.Fprintf(&b, " ticket $%s", n.Var)
+		if n.TimeZone != "" {
+			fmt.Fprintf(&b, ", days in %s", n.TimeZone)
+		}
+	case TypeVoicemail:
+		b.WriteString(" → voicemail")
+		if n.Queue != "" {
+			fmt.Fprintf(&b, " for queue %s", n.Queue)
+		}
+		fmt.Fprintf(&b, ", up to %s", n.maxLength())
 	case TypeHours:
 		fmt.Fprintf(&b, " %s: %s", n.TimeZone, strings.Join(n.Schedule, "; "))
 		if len(n.Holidays) > 0 {

@@ -57,6 +57,7 @@ func (r ref) String() string { return r.flow + ":" + r.node }
 type compiled struct {
 	patterns  map[*Node]*regexp.Regexp
 	schedules map[*Node]*schedule
+	zones     map[*Node]*time.Location // ticket_status: the zone days are counted in
 }
 
 // checker accumulates problems while compiling a set of flows.
@@ -76,7 +77,11 @@ func compile(flows map[string]*Flow, prompts PromptSet) (*compiled, []*Problem) 
 	c := &checker{
 		flows:   flows,
 		prompts: prompts,
-		out:     compiled{patterns: map[*Node]*regexp.Regexp{}, schedules: map[*Node]*schedule{}},
+		out: compiled{
+			patterns:  map[*Node]*regexp.Regexp{},
+			schedules: map[*Node]*schedule{},
+			zones:     map[*Node]*time.Location{},
+		},
 	}
 	if len(flows) == 0 {
 		c.add(Pos{File: "flows"}, "no flows defined")
@@ -166,11 +171,21 @@ func (c *checker) checkNode(flow, id string, n *Node) {
 	case TypeQueue:
 		need(n.Queue, "a queue name")
 	case TypeHangup:
+	case TypeTicketStatus:
+		need(n.Var, "var (the variable holding the ticket number)")
+		need(n.Next, "next")
+		c.checkTicketZone(flow, where, n)
+	case TypeVoicemail:
+		if n.MaxLength < 0 {
+			c.add(n.at("max_length"), "%s: max_length must not be negative", where)
+		} else if n.MaxLength > MaxVoicemailLength {
+			c.add(n.at("max_length"), "%s: max_length %s is more than %s", where, n.MaxLength, MaxVoicemailLength)
+		}
 	case "":
 		c.add(n.Pos, "%s: missing type", where)
 		return
 	default:
-		c.add(n.at("type"), "%s: unknown type %q (want play, menu, collect, say_digits, hours, language, goto, queue or hangup)", where, n.Type)
+		c.add(n.at("type"), "%s: unknown type %q (want play, menu, collect, say_digits, hours, language, goto, queue, hangup, ticket_status or voicemail)", where, n.Type)
 		return
 	}
 	for _, e := range n.edges() {
@@ -225,6 +240,9 @@ func (c *checker) checkCollect(where string, n *Node) {
 	}
 	if n.Terminator == "none" && n.MaxDigits == 0 {
 		c.add(n.Pos, "%s: collect without a terminator needs max_digits", where)
+	}
+	if n.Check != "" && !KnownCheck(n.Check) {
+		c.add(n.at("check"), "%s: unknown check %q (want %s)", where, n.Check, strings.Join(CheckKinds(), " or "))
 	}
 	if n.Pattern != "" {
 		_, err := regexp.Compile(n.Pattern)
@@ -284,6 +302,30 @@ func (c *checker) checkHours(where string, n *Node) {
 	}
 }
 
+// checkTicketZone compiles the time zone a ticket_status node counts days
+// in: its own time_zone, else that of the flow's first hours node, else UTC.
+func (c *checker) checkTicketZone(flow, where string, n *Node) {
+	if n.TimeZone != "" {
+		loc, err := time.LoadLocation(n.TimeZone)
+		if err != nil || strings.EqualFold(n.TimeZone, "local") {
+			c.add(n.at("time_zone"), "%s: unknown time zone %q", where, n.TimeZone)
+			return
+		}
+		c.out.zones[n] = loc
+		return
+	}
+	c.out.zones[n] = time.UTC
+	f := c.flows[flow]
+	for _, id := range nodeOrder(f) {
+		if h := f.Nodes[id]; h != nil && h.Type == TypeHours && h.TimeZone != "" && !strings.EqualFold(h.TimeZone, "local") {
+			if loc, err := time.LoadLocation(h.TimeZone); err == nil {
+				c.out.zones[n] = loc
+				return
+			}
+		}
+	}
+}
+
 // checkLanguage reports a language with no prompts at all.
 func (c *checker) checkLanguage(pos Pos, where, lang string) {
 	if c.prompts == nil {
@@ -311,25 +353,39 @@ func (c *checker) checkPrompts(where string, n *Node) {
 	check("prompt", n.Prompts)
 	check("invalid_prompt", n.InvalidPrompts)
 	check("timeout_prompt", n.TimeoutPrompts)
-	if n.Type == TypeSayDigits {
+	// Prompts the engine adds by itself are reported as one line per language.
+	builtIn := func(pos Pos, what string, names []string) {
 		for _, lang := range c.prompts.Languages() {
 			var missing []string
-			for _, name := range sayDigitPrompts {
+			for _, name := range names {
 				if !c.prompts.Has(lang, name) {
 					missing = append(missing, name)
 				}
 			}
 			if len(missing) > 0 {
-				c.add(n.Pos, "%s: say_digits prompts missing in language %q: %s", where, lang, strings.Join(missing, ", "))
+				c.add(pos, "%s: %s prompts missing in language %q: %s", where, what, lang, strings.Join(missing, ", "))
 			}
 		}
+	}
+	switch n.Type {
+	case TypeSayDigits:
+		builtIn(n.Pos, "say_digits", sayDigitPrompts())
+	case TypeCollect:
+		if n.Confirm != "" {
+			check("confirm", []string{n.Confirm})
+			builtIn(n.at("confirm"), "read-back", append([]string{PromptYouEntered}, sayDigitPrompts()...))
+		}
+	case TypeTicketStatus:
+		builtIn(n.Pos, "ticket_status", ticketPrompts())
 	}
 }
 
 // sayDigitPrompts are the prompts say_digits may play.
-var sayDigitPrompts = []string{
-	"digit-0", "digit-1", "digit-2", "digit-3", "digit-4",
-	"digit-5", "digit-6", "digit-7", "digit-8", "digit-9", "star", "hash",
+func sayDigitPrompts() []string {
+	return []string{
+		"digit-0", "digit-1", "digit-2", "digit-3", "digit-4",
+		"digit-5", "digit-6", "digit-7", "digit-8", "digit-9", "star", "hash",
+	}
 }
 
 // resolve turns a target ("node", "flow:node" or "flow:") seen in flow into a ref.

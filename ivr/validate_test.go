@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hotline/hotline/ivr"
 	"github.com/hotline/hotline/ivr/flowfile"
@@ -29,7 +30,7 @@ start: a
 nodes:
   a:
     type: plya
-`, []string{`main.yaml:5: node "a": unknown type "plya" (want play, menu, collect, say_digits, hours, language, goto, queue or hangup)`}},
+`, []string{`main.yaml:5: node "a": unknown type "plya" (want play, menu, collect, say_digits, hours, language, goto, queue, hangup, ticket_status or voicemail)`}},
 		"unknown next node": {`
 start: a
 nodes:
@@ -162,6 +163,96 @@ nodes:
 	}
 }
 
+func TestValidateTicketAndVoicemailFields(t *testing.T) {
+	err := ivr.Validate(parseFlows(t, map[string]string{"main": `
+start: t
+nodes:
+  t: {type: ticket_status}
+  u:
+    type: ticket_status
+    var: ticket
+    time_zone: Nowhere/Atlantis
+    next: t
+    unknown: gone
+  v:
+    type: voicemail
+    max_length: 2h
+`}), nil)
+	require.Error(t, err)
+	require.Equal(t, []string{
+		`main.yaml:4: node "t": ticket_status node needs var (the variable holding the ticket number)`,
+		`main.yaml:4: node "t": ticket_status node needs next`,
+		`main.yaml:8: node "u": unknown time zone "Nowhere/Atlantis"`,
+		`main.yaml:10: node "u": unknown "gone" is not a node of flow "main"`,
+		`main.yaml:13: node "v": max_length 2h0m0s is more than 1h0m0s`,
+	}, strings.Split(err.Error(), "\n"))
+}
+
+func TestValidateNewNodePrompts(t *testing.T) {
+	const flow = `
+start: ask
+nodes:
+  ask:
+    type: collect
+    prompt: ask
+    var: serial
+    check: luhn
+    confirm: confirm-entry
+    next: status
+    exhausted: status
+  status: {type: ticket_status, var: serial, next: vm}
+  vm: {type: voicemail, prompt: leave-message}
+`
+	var all prompts
+	for _, lang := range []string{"en", "ru"} {
+		for _, p := range []string{"ask", "confirm-entry", "leave-message", "you-entered",
+			"digit-0", "digit-1", "digit-2", "digit-3", "digit-4", "digit-5", "digit-6", "digit-7",
+			"digit-8", "digit-9", "star", "hash", "ticket-status-is", "status-new", "status-open",
+			"status-pending", "status-solved", "status-closed", "updated-today", "updated-yesterday",
+			"updated", "days-ago", "ticket-unknown", "try-later"} {
+			all = append(all, lang+":"+p)
+		}
+	}
+	flows := parseFlows(t, map[string]string{"main": flow})
+	require.NoError(t, ivr.Validate(flows, all))
+
+	var some prompts
+	for _, p := range all {
+		switch p {
+		case "ru:confirm-entry", "ru:you-entered", "ru:status-pending", "en:try-later", "en:leave-message":
+		default:
+			some = append(some, p)
+		}
+	}
+	err := ivr.Validate(flows, some)
+	require.Error(t, err)
+	require.Equal(t, []string{
+		`main.yaml:9: node "ask": prompt "confirm-entry" is missing in language "ru"`,
+		`main.yaml:9: node "ask": read-back prompts missing in language "ru": you-entered`,
+		`main.yaml:12: node "status": ticket_status prompts missing in language "en": try-later`,
+		`main.yaml:12: node "status": ticket_status prompts missing in language "ru": status-pending`,
+		`main.yaml:13: node "vm": prompt "leave-message" is missing in language "en"`,
+	}, strings.Split(err.Error(), "\n"))
+}
+
+func TestValidateBuiltFlows(t *testing.T) {
+	// Flows built in Go skip the loader's checks; Validate repeats them.
+	flows := map[string]*ivr.Flow{"main": {
+		Name: "main", Start: "ask", Pos: ivr.Pos{File: "main", Line: 1},
+		Nodes: map[string]*ivr.Node{
+			"ask": {ID: "ask", Type: ivr.TypeCollect, Pos: ivr.Pos{File: "main", Line: 2},
+				Var: "x", Check: "crc", Next: "vm", Exhausted: "vm"},
+			"vm": {ID: "vm", Type: ivr.TypeVoicemail, Pos: ivr.Pos{File: "main", Line: 3}, MaxLength: -time.Second},
+		},
+	}}
+	err := ivr.Validate(flows, nil)
+	require.Error(t, err)
+	require.Equal(t, []string{
+		`main:2: node "ask": unknown check "crc" (want luhn or mod11)`,
+		`main:3: node "vm": max_length must not be negative`,
+	}, strings.Split(err.Error(), "\n"))
+}
+
 func TestNewEngineRejectsBrokenFlows(t *testing.T) {
 	_, err := ivr.NewEngine(parseFlows(t, map[string]string{"main": `
 start: a
@@ -181,7 +272,10 @@ func TestValidateDemo(t *testing.T) {
 		for _, p := range []string{"welcome", "choose-language", "main-menu", "enter-serial", "you-entered",
 			"enter-ticket", "invalid", "no-input", "goodbye", "connecting", "closed",
 			"digit-0", "digit-1", "digit-2", "digit-3", "digit-4", "digit-5", "digit-6", "digit-7",
-			"digit-8", "digit-9", "star", "hash"} {
+			"digit-8", "digit-9", "star", "hash",
+			"confirm-entry", "ticket-status-is", "status-new", "status-open", "status-pending",
+			"status-solved", "status-closed", "updated-today", "updated-yesterday", "updated",
+			"days-ago", "ticket-unknown", "try-later", "leave-message"} {
 			all = append(all, lang+":"+p)
 		}
 	}
@@ -202,7 +296,10 @@ func TestPrintTree(t *testing.T) {
 		"├─ 2 → to-billing [queue] prompt connecting → queue billing, priority 0\n",
 		"├─ empty → to-support (above)\n",
 		"└─ exhausted → goodbye [hangup] prompt goodbye\n",
-		"└─ closed → closed [hangup] prompt closed\n",
+		"└─ closed → closed [voicemail] prompt closed,leave-message → voicemail for queue support, up to 2m0s\n",
+		"enter-serial [collect] prompt enter-serial → $serial, ends with #, 8..20 digits, check luhn, may be empty, read back, confirm confirm-entry\n",
+		"├─ next → ticket-status [ticket_status] ticket $ticket\n",
+		"└─ unknown → main (above)\n",
 	} {
 		require.Contains(t, out, want)
 	}

@@ -3,17 +3,28 @@ package demo
 import (
 	"encoding/binary"
 	"io/fs"
+	"path"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/hotline/hotline/ivr"
+	"github.com/hotline/hotline/ivr/flowfile"
 	"github.com/stretchr/testify/require"
 )
 
-// promptNames lists every prompt the demo flow may ask for.
+// promptNames lists every prompt the demo flow may ask for, and those the
+// switchboard plays by itself (queue announcements, the voicemail beep and
+// thanks).
 var promptNames = []string{
 	"welcome", "choose-language", "main-menu", "enter-serial", "you-entered",
 	"enter-ticket", "invalid", "no-input", "goodbye", "connecting", "closed",
 	"digit-0", "digit-1", "digit-2", "digit-3", "digit-4",
 	"digit-5", "digit-6", "digit-7", "digit-8", "digit-9", "star", "hash",
+	"confirm-entry", "ticket-status-is", "status-new", "status-open", "status-pending",
+	"status-solved", "status-closed", "updated-today", "updated-yesterday", "updated",
+	"days-ago", "ticket-unknown", "try-later", "leave-message", "voicemail-thanks", "beep",
+	"position-is", "wait-is", "wait-short", "all-busy", "overflow",
 }
 
 // requirePCM16 checks b is a canonical 8 kHz mono PCM16 WAV with audio in it
@@ -79,5 +90,44 @@ func TestAssetsStayModest(t *testing.T) {
 		return err
 	})
 	require.NoError(t, err)
-	require.Less(t, total, int64(3<<20), "prompts exceed 3 MB")
+	// About 90 s of 8 kHz PCM16 speech per language: menus, the serial
+	// read-back, ticket status and voicemail.
+	require.Less(t, total, int64(4<<20), "prompts exceed 4 MB")
+}
+
+// embeddedPrompts is an ivr.PromptSet over the embedded prompt files.
+type embeddedPrompts []string
+
+func (p embeddedPrompts) Has(lang, name string) bool {
+	_, err := fs.Stat(FS(), "prompts/"+lang+"/"+name+".wav")
+	return err == nil
+}
+
+func (p embeddedPrompts) Languages() []string { return p }
+
+func TestDemoFlowValidatesAgainstPrompts(t *testing.T) {
+	flows, err := flowfile.LoadAll(FS(), map[string]string{"demo": "flows/demo.yaml"})
+	require.NoError(t, err)
+	require.NoError(t, ivr.Validate(flows, embeddedPrompts{"en", "ru"}))
+}
+
+func TestNoStrayPrompts(t *testing.T) {
+	for _, lang := range []string{"en", "ru"} {
+		entries, err := fs.ReadDir(FS(), "prompts/"+lang)
+		require.NoError(t, err)
+		var names []string
+		for _, e := range entries {
+			names = append(names, strings.TrimSuffix(e.Name(), path.Ext(e.Name())))
+		}
+		require.ElementsMatch(t, promptNames, names, lang)
+	}
+	require.Len(t, slices.Compact(slices.Sorted(slices.Values(promptNames))), len(promptNames), "no name twice")
+}
+
+func TestBeep(t *testing.T) {
+	for _, lang := range []string{"en", "ru"} {
+		b, err := fs.ReadFile(FS(), "prompts/"+lang+"/beep.wav")
+		require.NoError(t, err)
+		require.InDelta(t, 0.3, requirePCM16(t, lang+"/beep.wav", b), 0.01)
+	}
 }

@@ -21,6 +21,24 @@
 //	    invalid_prompt: invalid
 //	    timeout_prompt: no-input
 //	    exhausted: bye
+//	  serial:
+//	    type: collect
+//	    var: serial
+//	    min_digits: 8
+//	    check: luhn       # or mod11: the last digit is a check digit
+//	    confirm: confirm-entry  # read the input back, then 1 accepts, 2 re-enters
+//	    next: support
+//	    exhausted: support
+//	  status:
+//	    type: ticket_status
+//	    var: ticket       # the collected ticket number
+//	    next: main
+//	    unknown: main     # optional; default next
+//	  closed:
+//	    type: voicemail
+//	    prompt: leave-message
+//	    queue: support    # optional
+//	    max_length: 2m    # optional; default 2m, at most 1h
 //	  ...
 //
 // See the ivr package for every node type and what its keys mean.
@@ -55,15 +73,17 @@ var inputKeys = []string{"options", "timeout", "inter_digit", "tries", "invalid_
 
 // typeKeys are the keys each node type allows besides commonKeys.
 var typeKeys = map[string][]string{
-	ivr.TypePlay:      nil,
-	ivr.TypeMenu:      inputKeys,
-	ivr.TypeCollect:   append(slices.Clone(inputKeys[1:]), "var", "min_digits", "max_digits", "terminator", "pattern", "allow_empty", "empty"),
-	ivr.TypeSayDigits: {"var"},
-	ivr.TypeHours:     {"time_zone", "schedule", "holidays", "open", "closed"},
-	ivr.TypeLanguage:  append(slices.Clone(inputKeys), "default"),
-	ivr.TypeGoto:      nil,
-	ivr.TypeQueue:     {"queue", "priority", "skills"},
-	ivr.TypeHangup:    nil,
+	ivr.TypePlay:         nil,
+	ivr.TypeMenu:         inputKeys,
+	ivr.TypeCollect:      append(slices.Clone(inputKeys[1:]), "var", "min_digits", "max_digits", "terminator", "pattern", "allow_empty", "empty", "check", "confirm"),
+	ivr.TypeSayDigits:    {"var"},
+	ivr.TypeHours:        {"time_zone", "schedule", "holidays", "open", "closed"},
+	ivr.TypeLanguage:     append(slices.Clone(inputKeys), "default"),
+	ivr.TypeGoto:         nil,
+	ivr.TypeQueue:        {"queue", "priority", "skills"},
+	ivr.TypeHangup:       nil,
+	ivr.TypeTicketStatus: {"var", "unknown", "time_zone"},
+	ivr.TypeVoicemail:    {"queue", "max_length"},
 }
 
 // Load reads one flow from path in fsys. Errors read "path:line: message",
@@ -303,6 +323,17 @@ func (p *parser) field(n *ivr.Node, where, key string, v *yaml.Node) {
 		n.AllowEmpty = p.bool(v, what)
 	case "empty":
 		n.Empty = p.str(v, what)
+	case "check":
+		n.Check = p.str(v, what)
+		if n.Check != "" && !ivr.KnownCheck(n.Check) {
+			p.errorf(v, "%s: unknown check %q (want %s)", what, n.Check, strings.Join(ivr.CheckKinds(), " or "))
+		}
+	case "confirm":
+		n.Confirm = p.str(v, what)
+	case "unknown":
+		n.Unknown = p.str(v, what)
+	case "max_length":
+		n.MaxLength = p.positiveDuration(v, what)
 	case "time_zone":
 		n.TimeZone = p.str(v, what)
 	case "schedule":
@@ -393,6 +424,21 @@ func (p *parser) bool(v *yaml.Node, what string) bool {
 		p.errorf(v, "%s: %q is not true or false", what, s)
 		return false
 	}
+}
+
+// positiveDuration reads a duration that must be more than zero.
+func (p *parser) positiveDuration(v *yaml.Node, what string) time.Duration {
+	s := p.str(v, what)
+	if strings.HasPrefix(strings.TrimSpace(s), "-") {
+		p.errorf(v, "%s: %q must not be negative", what, s)
+		return 0
+	}
+	errs := len(p.errs)
+	d := p.duration(v, what)
+	if d == 0 && s != "" && len(p.errs) == errs {
+		p.errorf(v, "%s: must be more than zero", what)
+	}
+	return d
 }
 
 // duration reads "5s", "1m30s" or a plain number of seconds.

@@ -31,6 +31,20 @@ func TestLoadDemo(t *testing.T) {
 	require.Equal(t, "serial", serial.Var)
 	require.Equal(t, "to-support", serial.Empty)
 	require.Equal(t, "#", serial.Terminator)
+	require.Equal(t, ivr.CheckLuhn, serial.Check)
+	require.Equal(t, "confirm-entry", serial.Confirm)
+	require.Equal(t, 8, serial.MinDigits)
+	require.Equal(t, "to-support", serial.Exhausted)
+
+	status := f.Nodes["ticket-status"]
+	require.Equal(t, ivr.TypeTicketStatus, status.Type)
+	require.Equal(t, "ticket", status.Var)
+	require.Equal(t, "ticket-status", f.Nodes["enter-ticket"].Next)
+
+	closed := f.Nodes["closed"]
+	require.Equal(t, ivr.TypeVoicemail, closed.Type)
+	require.Equal(t, "support", closed.Queue)
+	require.Equal(t, 2*time.Minute, closed.MaxLength)
 
 	lang := f.Nodes["choose-language"]
 	require.Equal(t, map[string]string{"1": "en", "2": "ru"}, lang.Options)
@@ -95,6 +109,48 @@ nodes:
 		}},
 		"bad node id": {"start: a\nnodes:\n  \"a:b\": {type: hangup}\n", []string{
 			`f.yaml:3: bad node id "a:b" (no spaces or colons)`}},
+		"bad serial and voicemail values": {`start: c
+nodes:
+  c:
+    type: collect
+    var: serial
+    check: crc32
+    confirm: [a, b]
+    next: v
+    exhausted: v
+  v:
+    type: voicemail
+    max_length: -30s
+  w:
+    type: voicemail
+    max_length: 0
+  x:
+    type: voicemail
+    max_length: forever
+`, []string{
+			`f.yaml:6: node "c": check: unknown check "crc32" (want luhn or mod11)`,
+			`f.yaml:7: node "c": confirm must be a single value`,
+			`f.yaml:12: node "v": max_length: "-30s" must not be negative`,
+			`f.yaml:15: node "w": max_length: must be more than zero`,
+			`f.yaml:18: node "x": max_length: "forever" is not a duration (e.g. 5s, 1.5s, 500ms)`,
+		}},
+		"keys of the new types elsewhere": {`start: m
+nodes:
+  m:
+    type: menu
+    check: luhn
+  t:
+    type: ticket_status
+    var: ticket
+    max_length: 1m
+  v:
+    type: voicemail
+    unknown: m
+`, []string{
+			`f.yaml:5: node "m": key "check" does not apply to a menu node`,
+			`f.yaml:9: node "t": key "max_length" does not apply to a ticket_status node`,
+			`f.yaml:12: node "v": key "unknown" does not apply to a voicemail node`,
+		}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -127,6 +183,55 @@ nodes:
 	require.True(t, c.NoBargeIn)
 	require.True(t, c.Flush)
 	require.Equal(t, "f", f.Name)
+}
+
+func TestSerialTicketAndVoicemailFields(t *testing.T) {
+	f, err := flowfile.Parse("f.yaml", []byte(`start: c
+nodes:
+  c:
+    type: collect
+    var: serial
+    check: mod11
+    confirm: confirm-entry
+    next: t
+    exhausted: v
+  t:
+    type: ticket_status
+    prompt: one-moment
+    var: serial
+    time_zone: Europe/Berlin
+    next: v
+    unknown: v
+  v:
+    type: voicemail
+    prompt: leave-message
+    queue: support
+    max_length: 1m30s
+`))
+	require.NoError(t, err)
+	c, tk, v := f.Nodes["c"], f.Nodes["t"], f.Nodes["v"]
+	require.Equal(t, ivr.CheckMod11, c.Check)
+	require.Equal(t, "confirm-entry", c.Confirm)
+	require.Equal(t, ivr.TypeTicketStatus, tk.Type)
+	require.Equal(t, "serial", tk.Var)
+	require.Equal(t, "v", tk.Next)
+	require.Equal(t, "v", tk.Unknown)
+	require.Equal(t, "Europe/Berlin", tk.TimeZone)
+	require.Equal(t, []string{"one-moment"}, tk.Prompts)
+	require.Equal(t, ivr.TypeVoicemail, v.Type)
+	require.Equal(t, "support", v.Queue)
+	require.Equal(t, 90*time.Second, v.MaxLength)
+	require.Equal(t, 21, v.FieldPos["max_length"].Line)
+	require.Equal(t, 7, c.FieldPos["confirm"].Line)
+	_, err = ivr.NewEngine(map[string]*ivr.Flow{"f": f})
+	require.NoError(t, err)
+}
+
+func TestTicketStatusWithoutVar(t *testing.T) {
+	f, err := flowfile.Parse("f.yaml", []byte("start: a\nnodes:\n  a: {type: goto, next: t}\n  t:\n    type: ticket_status\n    next: a\n"))
+	require.NoError(t, err, "required keys are Validate's business")
+	err = ivr.Validate(map[string]*ivr.Flow{"f": f}, nil)
+	require.EqualError(t, err, `f.yaml:4: node "t": ticket_status node needs var (the variable holding the ticket number)`)
 }
 
 func FuzzLoad(f *testing.F) {
