@@ -6,6 +6,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -130,7 +131,7 @@ func waitMsg[T softphone.Message](t *testing.T, c *agentclient.Client, typ strin
 }
 
 // dialSupport calls the hotline and picks English, technical support, and
-// enters a serial number.
+// enters a serial number ("" skips it) and confirms it with 1.
 func dialSupport(t *testing.T, n *testNode, serial string) *siptest.PhoneCall {
 	t.Helper()
 	phone := newPhone(t, siptest.PhoneOptions{Transport: "udp", Codecs: []media.Codec{media.PCMU}, DTMFType: 101})
@@ -138,7 +139,10 @@ func dialSupport(t *testing.T, n *testNode, serial string) *siptest.PhoneCall {
 	defer cancel()
 	call, err := phone.Dial(ctx, n.uri("support"), siptest.DialOptions{})
 	require.NoError(t, err)
-	press(t, call, "11"+serial+"#", media.SourceRFC4733)
+	if serial != "" {
+		serial += "#1"
+	}
+	press(t, call, "11"+cmp.Or(serial, "#"), media.SourceRFC4733)
 	return call
 }
 
@@ -149,11 +153,11 @@ func dialSupport(t *testing.T, n *testNode, serial string) *siptest.PhoneCall {
 func TestAgentAnswersCall(t *testing.T) {
 	n := startTestNode(t, nodeOptions{extra: agentQueues})
 	anna := n.agent("anna")
-	call := dialSupport(t, n, "4711")
+	call := dialSupport(t, n, testSerial)
 
 	ring := waitMsg[softphone.Ring](t, anna, softphone.TypeRing)
 	require.Equal(t, "support", ring.Queue)
-	require.Equal(t, "4711", ring.Vars["serial"])
+	require.Equal(t, testSerial, ring.Vars["serial"])
 	require.Equal(t, "en", ring.Language)
 	require.NotEmpty(t, ring.From)
 
@@ -298,7 +302,7 @@ func TestAgentTransfersToAgent(t *testing.T) {
 	require.Equal(t, []string{"support", "billing", "operator"}, welcome.Queues, "welcome lists the transfer targets")
 	require.Equal(t, []string{"boris"}, welcome.Agents, "…the other agents, not anna herself")
 	boris := n.agent("boris")
-	call := dialSupport(t, n, "4711")
+	call := dialSupport(t, n, testSerial)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -341,7 +345,7 @@ func TestAgentTransfersToAgent(t *testing.T) {
 
 	ring2 := waitMsg[softphone.Ring](t, boris, softphone.TypeRing)
 	require.Equal(t, ring.CallID, ring2.CallID)
-	require.Equal(t, "4711", ring2.Vars["serial"], "the screen pop goes along")
+	require.Equal(t, testSerial, ring2.Vars["serial"], "the screen pop goes along")
 	require.NoError(t, boris.Send(ctx, softphone.Accept{CallID: ring2.CallID}))
 	require.Equal(t, softphone.CallConnected, waitMsg[softphone.Call](t, boris, softphone.TypeCall).Status)
 
@@ -380,7 +384,7 @@ func TestAgentTransfersToAgent(t *testing.T) {
 func TestBridgeSurvivesHoldAndReconnect(t *testing.T) {
 	n := startTestNode(t, nodeOptions{extra: agentQueues})
 	anna := n.agent("anna")
-	call := dialSupport(t, n, "4711")
+	call := dialSupport(t, n, testSerial)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	// talk checks that audio crosses both ways, with tones of its own.

@@ -84,9 +84,9 @@ func TestBrowser(t *testing.T) {
 		waitPageState(t, p, softphone.StateReady, "Ready")
 		p.WaitTrue(`hotlineAgent.rtc() === 'connected'`) // set up at sign-in, before any call
 
-		call := dialSupport(t, n, "4711")
+		call := dialSupport(t, n, testSerial)
 		p.WaitVisible("#ring")
-		require.Equal(t, "4711", p.Text("#ring-serial"))
+		require.Equal(t, testSerial, p.Text("#ring-serial"))
 		require.Equal(t, "support", p.Text("#ring-queue"))
 		require.Equal(t, "English", p.Text("#ring-language"))
 		from := callerNumber(t, n, call)
@@ -99,7 +99,7 @@ func TestBrowser(t *testing.T) {
 		p.WaitHidden("#ring")
 		waitPageState(t, p, softphone.StateOnCall, "On a call")
 		require.Equal(t, from, p.Text("#call-from"))
-		require.Equal(t, "4711", p.Text("#call-serial"))
+		require.Equal(t, testSerial, p.Text("#call-serial"))
 		require.Equal(t, "Connected", p.Text("#call-status"))
 
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -136,7 +136,7 @@ func TestBrowser(t *testing.T) {
 		reloaded := time.Now()
 		p.WaitVisible("#call")
 		require.Equal(t, from, p.Text("#call-from"))
-		require.Equal(t, "4711", p.Text("#call-serial"))
+		require.Equal(t, testSerial, p.Text("#call-serial"))
 		waitPageState(t, p, softphone.StateOnCall, "On a call")
 		require.False(t, browsertest.Eval[bool](p, `hotlineAgent.muted()`), "the reloaded page starts unmuted")
 		require.NoError(t, call.WaitTone(ctx, micHz, 200*time.Millisecond), "after the reload the microphone never reached the caller")

@@ -37,7 +37,16 @@ import (
 var toneOf = map[string]float64{
 	"welcome": 400, "choose-language": 500, "main-menu": 600, "enter-serial": 2000, "you-entered": 2200,
 	"enter-ticket": 2400, "invalid": 2600, "no-input": 2800, "goodbye": 3000, "connecting": 3200, "closed": 3400,
+	// The serial's read-back, the ticket status, voicemail.
+	"confirm-entry": 750, "ticket-status-is": 850, "status-new": 1100, "status-open": 1200,
+	"status-pending": 1300, "status-solved": 1400, "status-closed": 1500, "updated-today": 1850,
+	"updated-yesterday": 1950, "updated": 2100, "days-ago": 2300, "ticket-unknown": 2500, "try-later": 2700,
+	"leave-message": 2900, "beep": 3100, "voicemail-thanks": 3300,
 }
+
+// testSerial is a serial number the demo flow takes: 8 digits with a Luhn
+// check digit.
+const testSerial = "47114715"
 
 const (
 	ruShift   = 70
@@ -88,6 +97,9 @@ type nodeOptions struct {
 	rtpPorts string
 	extra    string // more configuration (acd, softphone)
 	hooks    nodeHooks
+	dataDir  string // "" = a new temp dir; the same dir is a restart
+	// flowEdit, when set, changes the demo flow's YAML before the node loads it.
+	flowEdit func(flow string) string
 }
 
 // testNode is a running hotline for one test.
@@ -107,6 +119,9 @@ func startTestNode(t *testing.T, o nodeOptions) *testNode {
 	if o.rtpPorts == "" {
 		o.rtpPorts = "40000-44999"
 	}
+	if o.dataDir == "" {
+		o.dataDir = t.TempDir()
+	}
 	yaml := fmt.Sprintf(`
 sip:
   addr: 127.0.0.1:0
@@ -120,8 +135,12 @@ hold_music: music/hold.wav
 flows: {demo: flows/demo.yaml}
 shutdown: {drain_timeout: %s}
 log: {level: debug}
-`, o.rtpPorts, t.TempDir(), o.database, o.drain) + o.extra
+`, o.rtpPorts, o.dataDir, o.database, o.drain) + o.extra
 	fsys := testAssets(t, yaml)
+	if o.flowEdit != nil {
+		f := fsys["flows/demo.yaml"]
+		f.Data = []byte(o.flowEdit(string(f.Data)))
+	}
 	cfg, err := config.Load(fsys, "config.yaml")
 	require.NoError(t, err)
 	logs := &syncWriter{}
@@ -131,7 +150,7 @@ log: {level: debug}
 	secret, err := httpapi.GenerateAPIToken()
 	require.NoError(t, err)
 	require.NoError(t, n.store.CreateToken(context.Background(), store.APIToken{
-		ID: uuid.NewString(), Name: "e2e", Role: store.RoleSupervisor, Hash: store.TokenHash(secret), CreatedAt: time.Now(),
+		ID: uuid.NewString(), Name: "e2e-" + uuid.NewString(), Role: store.RoleSupervisor, Hash: store.TokenHash(secret), CreatedAt: time.Now(),
 	}))
 	tn := &testNode{node: n, t: t, cfg: cfg, logs: logs, token: secret}
 	t.Cleanup(func() {

@@ -31,6 +31,7 @@ import (
 	"github.com/hotline/hotline/internal/switchboard"
 	"github.com/hotline/hotline/internal/tickets"
 	"github.com/hotline/hotline/internal/web"
+	"github.com/hotline/hotline/internal/webhooks"
 	"github.com/hotline/hotline/recordings"
 	"github.com/hotline/hotline/sip"
 )
@@ -137,9 +138,12 @@ type node struct {
 	// tickets logs every call against a ticket; closed after SIP and the
 	// ACD (the last calls' summaries), before the store.
 	tickets *tickets.Service
-	sip    *sip.Server
-	http   *http.Server
-	httpLn net.Listener
+	// webhooks delivers the outbox to the webhook endpoints; closed before
+	// the store (what it has not delivered stays in the outbox).
+	webhooks *webhooks.Dispatcher
+	sip      *sip.Server
+	http     *http.Server
+	httpLn   net.Listener
 
 	wg        sync.WaitGroup // the HTTP server, the store gauge and the retention sweeper
 	acdWG     sync.WaitGroup // the ACD actor and the desk's dispatcher
@@ -188,7 +192,13 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	n.writer = store.NewWriter(n.store, store.WriterConfig{Logger: log, JournalDir: cfg.Store.JournalDir()})
-	n.tickets = tickets.New(n.store, tickets.Options{Logger: log.With("component", "tickets")})
+	if n.webhooks, err = webhooks.New(n.store, cfg.Webhooks, webhooks.Options{
+		Logger: log.With("component", "webhooks"), Metrics: m.Webhooks,
+	}); err != nil {
+		return fmt.Errorf("webhooks: %w", err)
+	}
+	n.webhooks.Start(context.Background())
+	n.tickets = tickets.New(n.store, tickets.Options{Logger: log.With("component", "tickets"), OnChange: n.webhooks.Notify})
 	n.tickets.Start()
 	if len(cfg.ACD.Queues) > 0 {
 		if err = n.startDesk(); err != nil {
@@ -251,10 +261,14 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 		Audit:       n.writer,
 		AuditReader: n.store,
 		CallControl: noCalls{},
+
+		Tickets:     n.tickets,
+		AgentQueues: queuesOfAgents(cfg),
 	}
 	if n.hub != nil {
 		opts.Agents, opts.Queues = n.hub, n.desk
 		opts.CallControl = pciControl{n.desk}
+		opts.CurrentCaller = n.desk.CallerOf
 	}
 	api := httpapi.New(opts)
 	if n.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
@@ -278,11 +292,16 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 		defer n.wg.Done()
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
+		var pruned time.Time
 		for {
 			select {
 			case <-t.C:
 				m.Store.SetPending(n.writer.Pending())
 				n.queueGauges(m.Queues)
+				if time.Since(pruned) > time.Hour {
+					pruned = time.Now()
+					n.pruneOutbox(pruned)
+				}
 			case <-n.done:
 				return
 			}
@@ -365,6 +384,33 @@ func (n *node) ready(ctx context.Context) error {
 	return nil
 }
 
+// outboxKeep is how long webhook messages stay in the outbox, delivered or
+// not: an endpoint down for longer misses what is older.
+const outboxKeep = 7 * 24 * time.Hour
+
+// pruneOutbox deletes the outbox messages older than outboxKeep.
+func (n *node) pruneOutbox(now time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if k, err := n.store.PruneOutbox(ctx, now.Add(-outboxKeep)); err != nil {
+		n.log.Warn("outbox: prune failed", "err", err)
+	} else if k > 0 {
+		n.log.Info("outbox: old messages pruned", "messages", k)
+	}
+}
+
+// queuesOfAgents returns, for a user, the queues the configuration makes them
+// a member of: the tickets an agent may see.
+func queuesOfAgents(cfg config.Config) func(user string) []string {
+	byAgent := map[string][]string{}
+	for _, q := range cfg.ACD.Queues {
+		for _, m := range q.Members {
+			byAgent[m.Agent] = append(byAgent[m.Agent], q.Name)
+		}
+	}
+	return func(user string) []string { return byAgent[user] }
+}
+
 // dispositions are each queue's wrap-up codes.
 func dispositions(cfg config.Config) map[string][]string {
 	out := map[string][]string{}
@@ -424,6 +470,9 @@ func (n *node) Shutdown(ctx context.Context) error {
 		n.wg.Wait()
 		if n.tickets != nil {
 			n.tickets.Close()
+		}
+		if n.webhooks != nil {
+			errs = append(errs, n.webhooks.Close())
 		}
 		if n.tapes != nil {
 			errs = append(errs, n.tapes.Close())

@@ -22,6 +22,7 @@ type Set struct {
 	Store      *Store
 	Queues     *Queues
 	Recordings *Recordings
+	Webhooks   *Webhooks
 }
 
 // New builds all metric sets on a fresh registry, together with the Go
@@ -37,6 +38,7 @@ func New() *Set {
 		Store:      newStore(reg),
 		Queues:     newQueues(reg),
 		Recordings: newRecordings(reg),
+		Webhooks:   NewWebhooks(reg),
 	}
 }
 

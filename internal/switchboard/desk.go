@@ -122,6 +122,23 @@ func (d *Desk) SetDispositions(byQueue map[string][]string) {
 	d.mu.Unlock()
 }
 
+// CallerOf returns the phone number of the caller the agent is talking to
+// or wrapping up, or "" when there is none.
+func (d *Desk) CallerOf(agent string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	av := d.agents[agent]
+	switch {
+	case av == nil:
+		return ""
+	case d.calls[av.call] != nil:
+		return d.calls[av.call].ring.From
+	case d.wrapups[av.wrapup] != nil:
+		return d.wrapups[av.wrapup].snapshot().From
+	}
+	return ""
+}
+
 // Snapshot returns the ACD's live view (queues, calls, agents).
 func (d *Desk) Snapshot(ctx context.Context) (acd.Snapshot, error) { return d.acd.Snapshot(ctx) }
 

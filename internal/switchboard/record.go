@@ -1,12 +1,14 @@
 package switchboard
 
 import (
+	"encoding/json"
 	"maps"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/hotline/hotline/internal/store"
+	"github.com/hotline/hotline/internal/webhooks"
 	"github.com/hotline/hotline/ivr"
 )
 
@@ -89,9 +91,26 @@ func (r *record) language() string {
 	return r.call.Language
 }
 
+// publish appends an event that the webhooks deliver as topic, with the
+// call's details (agent and cause as given) as the payload.
+func (r *record) publish(kind, detail, topic, agent, cause string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seq++
+	at := r.now()
+	payload, err := json.Marshal(webhooks.CallPayload{
+		CallID: r.call.ID, From: r.call.From, To: r.call.To, Queue: r.call.Queue, Agent: agent, Cause: cause, At: at,
+	})
+	if err != nil { // a struct of strings always marshals; keep the event regardless
+		payload = nil
+	}
+	r.w.AppendEvent(store.Event{CallID: r.call.ID, Seq: r.seq, At: at, Kind: kind, Detail: detail,
+		Publish: topic, Payload: payload})
+}
+
 // offered notes an offer to an agent; the row keeps the first offer's time.
 func (r *record) offered(agent string) {
-	r.event("offered", agent)
+	r.publish("offered", agent, store.TopicCallRinging, agent, "")
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.call.OfferedAt == nil {
@@ -105,7 +124,7 @@ func (r *record) offered(agent string) {
 // answer's time (the end of the queue wait) and the last agent (after
 // transfers, the one who ended up with the caller).
 func (r *record) answeredBy(agent string) {
-	r.event("agent_answered", agent)
+	r.publish("agent_answered", agent, store.TopicCallAnswered, agent, "")
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.call.ConnectedAt == nil {
@@ -148,14 +167,16 @@ func (r *record) queued(queue string) {
 }
 
 // finish closes the row: outcome, who hung up and why, the end time.
+// The webhooks' call.ended carries the outcome as its cause.
 func (r *record) finish(outcome, side, cause string) {
-	r.event("ended", side+" "+cause)
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	end := r.now()
 	r.call.EndedAt = &end
 	r.call.Outcome = outcome
 	r.call.HangupSide = side
 	r.call.HangupCause = cause
+	agent := r.call.Agent
 	r.saveLocked()
+	r.mu.Unlock()
+	r.publish("ended", side+" "+cause, store.TopicCallEnded, agent, outcome)
 }

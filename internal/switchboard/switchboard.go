@@ -5,6 +5,7 @@
 package switchboard
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -48,6 +49,8 @@ type Tickets interface {
 	// WrapupEnded logs an answered call against a ticket when its agent
 	// linked none; it returns at once.
 	WrapupEnded(c store.Call)
+	// TicketStatus is what the IVR's ticket_status node reads to a caller.
+	ivr.TicketLookup
 }
 
 // Assets is everything a call reads from the configuration: swapped as one
@@ -87,13 +90,12 @@ const (
 	OutcomeVoicemail         = "voicemail"     // the caller left (or began) a message
 )
 
-// Voicemail prompts and limits: the beep before the message and the thanks
-// after it, from the prompt library; a message ends at '#', at the hang-up or
-// after the voicemail node's max_length (DefaultVoicemailLength when unset).
+// Voicemail prompts: the beep before the message and the thanks after it,
+// from the prompt library. A message ends at '#', at the hang-up or after
+// the voicemail node's max_length.
 const (
-	promptBeep             = "beep"
-	promptVoicemailThanks  = "voicemail-thanks"
-	DefaultVoicemailLength = 2 * time.Minute
+	promptBeep            = "beep"
+	promptVoicemailThanks = "voicemail-thanks"
 )
 
 // Switchboard implements sip.Handler.
@@ -167,9 +169,15 @@ func (s *Switchboard) HandleCall(ctx context.Context, c *sip.Call) {
 // afterHours is set when the flow found the line closed.
 func (s *Switchboard) run(ctx context.Context, c *sip.Call, a *Assets, ch *channel, rec *record, tp *tape, afterHours *bool, log *slog.Logger) string {
 	flow := rec.flow()
+	var lookup ivr.TicketLookup
+	if s.opt.Tickets != nil {
+		lookup = s.opt.Tickets
+	}
 	out, err := a.Engine.Run(ctx, flow, ch, ivr.RunOptions{
 		Language: a.DefaultLanguage,
 		Now:      s.opt.Now,
+		Caller:   c.From(),
+		Tickets:  lookup,
 		OnEvent: func(e ivr.Event) {
 			if e.Kind == "hours" && e.Detail == "closed" {
 				*afterHours = true
@@ -222,7 +230,7 @@ func (s *Switchboard) voicemail(ctx context.Context, c *sip.Call, ch *channel, r
 		log.Warn("voicemail: recordings are off; the message is not kept")
 	}
 	tp.voicemail(out.Queue)
-	limit := DefaultVoicemailLength
+	limit := cmp.Or(out.MaxLength, ivr.DefaultVoicemailLength)
 	timer := time.NewTimer(limit)
 	defer timer.Stop()
 	for ended := false; !ended; {

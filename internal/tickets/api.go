@@ -116,8 +116,18 @@ func (s *Service) Update(ctx context.Context, v Viewer, n int64, ch store.Ticket
 	if err := checkChange(ch); err != nil {
 		return store.Ticket{}, err
 	}
-	if _, err := s.Get(ctx, v, n); err != nil {
+	cur, err := s.Get(ctx, v, n)
+	if err != nil {
 		return store.Ticket{}, err
+	}
+	if ch.Queue != nil {
+		cur.Queue = *ch.Queue
+	}
+	if ch.Assignee != nil {
+		cur.Assignee = *ch.Assignee
+	}
+	if !v.Supervisor && !v.may(cur) {
+		return store.Ticket{}, fmt.Errorf("%w: an agent cannot move a ticket out of their queues", ErrForbidden)
 	}
 	at := s.now()
 	s.byPerson(v, &ch, at)
@@ -299,4 +309,9 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// TicketsOfCall returns the numbers of the tickets call callID is linked to.
+func (s *Service) TicketsOfCall(ctx context.Context, callID string) ([]int64, error) {
+	return s.st.TicketsOfCall(ctx, callID)
 }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/hotline/hotline/internal/store"
+	"github.com/hotline/hotline/ivr"
 )
 
 // Store is the part of the store the service uses; store.Store is one.
@@ -399,33 +400,28 @@ func (s *Service) ScreenPop(ctx context.Context, phone, serial string) ([]store.
 	return s.openFor(ctx, phone, serial, ScreenPopLimit)
 }
 
-// Status is what the IVR reads to a caller about a ticket.
-type Status struct {
-	Status  string
-	Updated time.Time
-}
-
-// CallerStatus returns the status of ticket number (as typed) for a caller
-// calling from phone. The rule: a ticket is read only to the phone number
-// it was opened from. Ticket numbers are sequential, so knowing one proves
-// nothing; an unknown number and another caller's ticket get the same
-// answer (found false), so the IVR cannot be used to probe numbers.
-func (s *Service) CallerStatus(ctx context.Context, number, phone string) (Status, bool, error) {
+// TicketStatus is the IVR's look-up (ivr.TicketLookup): the status of
+// ticket number (as typed) for a caller calling from phone. The rule: a
+// ticket is read only to the phone number it was opened from. Ticket
+// numbers are sequential, so knowing one proves nothing; an unknown number
+// and another caller's ticket get the same answer (found false), so the IVR
+// cannot be used to probe numbers.
+func (s *Service) TicketStatus(ctx context.Context, number, phone string) (ivr.TicketStatus, bool, error) {
 	n, err := ParseNumber(number)
 	if err != nil || phone == "" {
-		return Status{}, false, nil
+		return ivr.TicketStatus{}, false, nil
 	}
 	t, err := s.st.GetTicket(ctx, n)
 	if errors.Is(err, store.ErrNotFound) {
-		return Status{}, false, nil
+		return ivr.TicketStatus{}, false, nil
 	}
 	if err != nil {
-		return Status{}, false, err
+		return ivr.TicketStatus{}, false, err
 	}
 	if t.CallerNumber != phone {
-		return Status{}, false, nil
+		return ivr.TicketStatus{}, false, nil
 	}
-	return Status{Status: t.Status, Updated: t.UpdatedAt}, true, nil
+	return ivr.TicketStatus{Status: t.Status, Updated: t.UpdatedAt}, true, nil
 }
 
 func sortNewest(ts []store.Ticket) {

@@ -216,7 +216,7 @@ func TestScreenPop(t *testing.T) {
 
 // The IVR reads a ticket only to the phone it was opened from; another
 // caller and an unknown number hear the same "not found".
-func TestCallerStatus(t *testing.T) {
+func TestTicketStatusForTheIVR(t *testing.T) {
 	eachStore(t, func(t *testing.T, st store.Store) {
 		ctx := t.Context()
 		clk := &clock{t: t0}
@@ -225,14 +225,14 @@ func TestCallerStatus(t *testing.T) {
 			tickets.NewTicket{Subject: "router", CallerNumber: "1001", Status: store.TicketPending})
 		require.NoError(t, err)
 
-		got, ok, err := s.CallerStatus(ctx, fmt.Sprint(tk.Number), "1001")
+		got, ok, err := s.TicketStatus(ctx, fmt.Sprint(tk.Number), "1001")
 		require.NoError(t, err)
 		require.True(t, ok)
 		require.Equal(t, store.TicketPending, got.Status)
 		require.True(t, got.Updated.Equal(t0))
 
 		for _, probe := range [][2]string{{fmt.Sprint(tk.Number), "2002"}, {"999", "1001"}, {"12x", "1001"}, {fmt.Sprint(tk.Number), ""}} {
-			_, ok, err := s.CallerStatus(ctx, probe[0], probe[1])
+			_, ok, err := s.TicketStatus(ctx, probe[0], probe[1])
 			require.NoError(t, err)
 			require.False(t, ok, "%v", probe)
 		}
@@ -275,6 +275,10 @@ func TestAgentsSeeTheirQueues(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "support", mine.Queue, "an agent's ticket goes to their queue")
 		require.Equal(t, "anna", mine.Assignee)
+		billingQ, nobody := "billing", ""
+		_, err = s.Update(ctx, tickets.Viewer{User: "anna", Queues: []string{"support"}}, mine.Number,
+			store.TicketChange{Queue: &billingQ, Assignee: &nobody})
+		require.ErrorIs(t, err, tickets.ErrForbidden, "an agent cannot move a ticket out of their reach")
 
 		_, err = s.Create(ctx, sup, tickets.NewTicket{Subject: ""})
 		require.ErrorIs(t, err, tickets.ErrInvalid)
