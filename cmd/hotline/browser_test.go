@@ -14,6 +14,8 @@ package main
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +25,7 @@ import (
 
 	"github.com/hotline/hotline/internal/httpapi"
 	"github.com/hotline/hotline/internal/media"
+	"github.com/hotline/hotline/internal/sipptest"
 	"github.com/hotline/hotline/internal/softphone"
 	"github.com/hotline/hotline/internal/store"
 	"github.com/hotline/hotline/internal/web/browsertest"
@@ -212,6 +215,74 @@ func TestBrowser(t *testing.T) {
 		require.Equal(t, "boris", answeredBy)
 		noPageErrors(t, p)
 	})
+
+	t.Run("a SIPp caller's serial pops their ticket, the agent attaches the call", func(t *testing.T) {
+		var tk ticketJSON
+		require.Equal(t, 201, n.in(t).api(nil, "POST", "/api/v1/tickets", map[string]string{
+			"subject": "Router reboots every night", "serial": testSerial, "status": "open", "queue": "support",
+		}, &tk))
+		p := readyPage(t, br, base)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		sipp := make(chan error, 1)
+		go func() {
+			res, err := sipptest.Run(ctx, sipptest.Options{
+				Scenario: serialCallerScenario(t, "11"+testSerial+"#1"), Target: n.SIPAddr().String(),
+				Service: "support", Calls: 1, Keys: map[string]string{"hold": "15000"}, Timeout: 50 * time.Second,
+			})
+			if err == nil {
+				err = res.Err()
+			}
+			sipp <- err
+		}()
+
+		p.WaitVisible("#ring")
+		require.Equal(t, testSerial, p.Text("#ring-serial"))
+		item := `#ticket-list li.ticket-item[data-number="` + tk.ID + `"]`
+		p.WaitVisible(item)
+		require.Contains(t, p.Text(item+" .ticket-subject"), "Router reboots every night")
+		p.Click("#accept")
+		p.WaitVisible("#call")
+		p.Click(item + " button.ticket-attach")
+		p.WaitText("#ticket-attached", tk.ID)
+
+		var got ticketJSON
+		require.Eventually(t, func() bool {
+			require.Equal(t, 200, n.in(t).api(nil, "GET", "/api/v1/tickets/"+tk.ID, nil, &got))
+			return len(got.Calls) == 1
+		}, 10*time.Second, 50*time.Millisecond, "the API shows the call linked")
+		var d callDetail
+		require.Equal(t, 200, n.in(t).getJSON("/api/v1/calls/"+got.Calls[0].CallID, &d))
+		require.Equal(t, testSerial, d.Call.Vars["serial"], "the linked call is the SIPp caller's")
+		require.Equal(t, "anna", got.Calls[0].By)
+		require.NoError(t, <-sipp, "the SIPp caller hung up normally after its hold")
+		waitPageState(t, p, softphone.StateReady, "Ready")
+		noPageErrors(t, p)
+	})
+}
+
+// serialCallerScenario writes a copy of SIPp's IVR caller scenario whose
+// digits are digits (RFC 4733, 300 ms apart), with its media files, into a
+// temp folder, and returns its path.
+func serialCallerScenario(t *testing.T, digits string) string {
+	t.Helper()
+	src := "../../internal/sipptest/testdata"
+	dir := t.TempDir()
+	xml, err := os.ReadFile(filepath.Join(src, "ivr_caller.xml"))
+	require.NoError(t, err)
+	edited := strings.Replace(string(xml), `play_pcap_audio="dtmf_11hash.pcap"`, `play_pcap_audio="dtmf_serial.pcap"`, 1)
+	require.NotEqual(t, string(xml), edited, "the scenario plays its digits from a pcap")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ivr_caller.xml"), []byte(edited), 0o644))
+	for _, name := range sipptest.MediaFiles() {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
+	}
+	f, err := os.Create(filepath.Join(dir, "dtmf_serial.pcap"))
+	require.NoError(t, err)
+	defer f.Close()
+	require.NoError(t, sipptest.WriteDTMFPcap(f, sipptest.DTMFPcap{Digits: digits, Gap: 300 * time.Millisecond}))
+	return filepath.Join(dir, "ivr_caller.xml")
 }
 
 // readyPage opens the agent page in a new tab with the browser's session,
