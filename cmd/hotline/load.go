@@ -16,6 +16,7 @@ import (
 	"github.com/hotline/hotline/internal/demo"
 	"github.com/hotline/hotline/internal/media"
 	"github.com/hotline/hotline/internal/switchboard"
+	"github.com/hotline/hotline/internal/webhooks"
 	"github.com/hotline/hotline/ivr"
 	"github.com/hotline/hotline/ivr/flowfile"
 )
@@ -23,6 +24,9 @@ import (
 // overrides are the flags that replace values of the configuration file.
 type overrides struct {
 	config, sip, http, rtpPorts, data, database string
+	// webhook and webhookSecret add one webhook endpoint named "cli" (the
+	// README's quick try with `hotline webhook-test`).
+	webhook, webhookSecret string
 }
 
 func (o *overrides) register(fl *flag.FlagSet, serving bool) {
@@ -33,6 +37,8 @@ func (o *overrides) register(fl *flag.FlagSet, serving bool) {
 		fl.StringVar(&o.sip, "sip", "", "SIP listen `ADDR` (UDP and TCP)")
 		fl.StringVar(&o.http, "http", "", "HTTP listen `ADDR`")
 		fl.StringVar(&o.rtpPorts, "rtp-ports", "", "RTP port range `LO-HI`")
+		fl.StringVar(&o.webhook, "webhook", "", "also deliver every webhook event to `URL` (endpoint \"cli\", hotline format)")
+		fl.StringVar(&o.webhookSecret, "webhook-secret", "", "the `SECRET` that signs --webhook's events (16 bytes or more)")
 	}
 }
 
@@ -62,6 +68,9 @@ func loadConfig(o overrides) (config.Config, fs.FS, error) {
 	set(&cfg.RTP.Ports, o.rtpPorts)
 	set(&cfg.Store.DataDir, o.data)
 	set(&cfg.Store.Database, o.database)
+	if o.webhook != "" || o.webhookSecret != "" {
+		cfg.Webhooks = append(cfg.Webhooks, webhooks.Endpoint{Name: "cli", URL: o.webhook, Secret: o.webhookSecret})
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, nil, fmt.Errorf("after applying flags: %w", err)
 	}
