@@ -67,6 +67,11 @@ type Call struct {
 
 	expectAckSDP atomic.Bool // our 200 (or re-INVITE 200) carried an offer
 
+	// confirmed ends the call's place in the source's unconfirmed count
+	// (idempotent; set by the server before run, called at the ACK and at
+	// the end, whichever is first).
+	confirmed func()
+
 	endOnce sync.Once
 	ending  chan struct{} // closed by finish: the call is over, teardown runs
 	side    string        // set once in finish, read after ending/done
@@ -89,6 +94,7 @@ func newCall(s *Server, req *sip.Request, tx sip.ServerTransaction, trunk TrunkC
 		log:    log.With("call_id", id, "trunk", trunk.Name),
 		digits: make(chan media.Digit, 32), ackCh: make(chan *sip.Request, 1),
 		ending: make(chan struct{}), done: make(chan struct{}), ctx: ctx, cancel: cancel,
+		confirmed: func() {},
 	}
 	c.cseq.Store(1)
 	return c
@@ -257,14 +263,21 @@ func (c *Call) run(hasOffer bool, off offer) {
 
 	ep, err := s.opt.Ports.Open(media.EndpointConfig{Logger: c.log, MediaTimeout: s.opt.MediaTimeout, Observer: s.opt.MediaObserver})
 	if err != nil {
-		s.obs.Dropped(DropNoPort)
-		c.log.Error("sip invite refused: no media port", "err", err)
+		if errors.Is(err, media.ErrNoPorts) {
+			s.obs.Dropped(DropNoPort)
+			c.log.Error("sip invite refused: no media port", "err", err)
+		} else {
+			// Most likely the file limit (EMFILE): say so, not "no free port".
+			s.obs.Dropped(DropMediaSocket)
+			c.log.Error("sip invite refused: cannot open an RTP socket", "err", err)
+		}
 		s.send(c.tx, c.response(sip.StatusServiceUnavailable, "Service Unavailable", nil))
 		c.finish(SideHotline, CauseMediaError)
 		return
 	}
 	c.ep = ep
-	defer func() { _ = ep.Close() }()
+	acked := false
+	defer func() { c.closeMedia(acked) }()
 	local := ep.LocalAddr()
 	if local.Addr().IsUnspecified() {
 		local = netip.AddrPortFrom(s.addr.Addr(), local.Port())
@@ -331,17 +344,35 @@ func (c *Call) run(hasOffer bool, off offer) {
 	s.obs.Response(sip.StatusOK)
 	c.answered.Store(time.Now().UnixNano())
 
-	if c.waitAck(hasOffer) {
+	if acked = c.waitAck(hasOffer); acked {
 		c.log.Info("call answered", "codec", c.currentRemote().Codec.String())
 		c.serve()
-	} else if bye := c.sendBye(); bye != nil {
+	} else {
 		// Ended between 200 and ACK (ACK timeout, bad late answer, shutdown):
-		// RFC 3261 §13.3.1.4 says hang up with BYE.
-		<-bye
+		// free the port and the source's unconfirmed slot now, then, as
+		// RFC 3261 §13.3.1.4 says, hang up with BYE (up to byeTimeout).
+		c.closeMedia(false)
+		if bye := c.sendBye(); bye != nil {
+			<-bye
+		}
 	}
 	c.log.Info("call ended", "side", c.side, "cause", c.cause,
 		"duration", time.Since(c.arrived).Round(time.Millisecond).String())
 }
+
+// closeMedia closes the endpoint and leaves the unconfirmed count. The port
+// of a call never confirmed by ACK skips the quarantine: a flood of
+// unanswered INVITEs must not hold the range for ack timeout + quarantine.
+func (c *Call) closeMedia(acked bool) {
+	if !acked {
+		c.srv.opt.Ports.SkipQuarantine(c.ep)
+	}
+	_ = c.ep.Close()
+	c.confirmed()
+}
+
+// overTCP tells a call that came in over a TCP connection.
+func (c *Call) overTCP() bool { return strings.EqualFold(c.invite.Transport(), "tcp") }
 
 func (c *Call) ended() bool {
 	select {
@@ -374,6 +405,7 @@ func (c *Call) waitAck(hasOffer bool) bool {
 	for {
 		select {
 		case ack := <-c.ackCh:
+			c.confirmed()
 			if !hasOffer {
 				off, err := parseOffer(ack.Body(), []media.Codec{media.PCMU, media.PCMA})
 				if err != nil {

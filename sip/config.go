@@ -1,7 +1,9 @@
 // Package sip is the hotline's SIP edge over sipgo: it listens on UDP and TCP,
-// admits or refuses INVITEs (trunk ACL, per-source rate limit, concurrent call
-// cap, drain), negotiates G.711 with SDP, opens one media.Endpoint per call and
-// hands every answered call to a Handler for the call's whole life.
+// admits or refuses INVITEs (trunk ACL, per-source rate limit, per-source cap
+// on calls not yet confirmed by ACK, concurrent call cap, drain), negotiates
+// G.711 with SDP, opens one media.Endpoint per call and hands every answered
+// call to a Handler for the call's whole life. SIP over TCP has per-source and
+// total connection caps and idle and per-message timeouts.
 package sip
 
 import (
@@ -27,6 +29,25 @@ type Config struct {
 	AckTimeout time.Duration `yaml:"ack_timeout"`
 	// RetryAfter is the Retry-After sent with 503 while draining or over capacity.
 	RetryAfter time.Duration `yaml:"retry_after"`
+	// MaxUnconfirmedPerSource caps the calls from one source (an IPv4
+	// address or an IPv6 /64) that are not yet confirmed by ACK: ringing, or
+	// answered and waiting for the ACK. Over it an INVITE gets 503 with
+	// Retry-After. With ring_time set, allow invite rate × (ring_time + 1 s).
+	MaxUnconfirmedPerSource int `yaml:"max_unconfirmed_per_source"`
+	// TCPIdleTimeout closes a SIP TCP connection that has carried no
+	// complete message for this long and has no live call on it. CRLF
+	// keep-alives are answered but do not count as traffic.
+	TCPIdleTimeout time.Duration `yaml:"tcp_idle_timeout"`
+	// TCPMessageTimeout closes a SIP TCP connection whose message takes
+	// longer than this from its first byte to its last (a half-sent
+	// request), and bounds each write to the connection.
+	TCPMessageTimeout time.Duration `yaml:"tcp_message_timeout"`
+	// MaxTCPConnsPerSource caps the open SIP TCP connections from one source
+	// (an IPv4 address or an IPv6 /64); over it a new one is closed at once.
+	MaxTCPConnsPerSource int `yaml:"max_tcp_connections_per_source"`
+	// MaxTCPConns caps all open SIP TCP connections; over it a new one is
+	// closed at once. Keep it well under the process's file limit.
+	MaxTCPConns int `yaml:"max_tcp_connections"`
 	// Trunks lists who may call us; the first trunk whose Allow contains the source wins.
 	Trunks []TrunkConfig `yaml:"trunks"`
 }
@@ -60,6 +81,12 @@ func DefaultConfig() Config {
 		RingTime:    0,
 		AckTimeout:  32 * time.Second,
 		RetryAfter:  30 * time.Second,
+
+		MaxUnconfirmedPerSource: 20,
+		TCPIdleTimeout:          30 * time.Second,
+		TCPMessageTimeout:       10 * time.Second,
+		MaxTCPConnsPerSource:    50,
+		MaxTCPConns:             1000,
 		Trunks: []TrunkConfig{
 			{Name: "default", Flow: "demo", InbandDTMF: InbandAuto},
 		},
@@ -95,6 +122,23 @@ func (c *Config) Validate() error {
 	}
 	if c.RetryAfter < 0 {
 		bad("retry_after", "must not be negative, got %s", c.RetryAfter)
+	}
+	if c.MaxUnconfirmedPerSource <= 0 {
+		bad("max_unconfirmed_per_source", "must be positive, got %d", c.MaxUnconfirmedPerSource)
+	}
+	if c.TCPIdleTimeout <= 0 {
+		bad("tcp_idle_timeout", "must be positive, got %s", c.TCPIdleTimeout)
+	}
+	if c.TCPMessageTimeout <= 0 {
+		bad("tcp_message_timeout", "must be positive, got %s", c.TCPMessageTimeout)
+	}
+	if c.MaxTCPConnsPerSource <= 0 {
+		bad("max_tcp_connections_per_source", "must be positive, got %d", c.MaxTCPConnsPerSource)
+	}
+	if c.MaxTCPConns <= 0 {
+		bad("max_tcp_connections", "must be positive, got %d", c.MaxTCPConns)
+	} else if c.MaxTCPConnsPerSource > c.MaxTCPConns {
+		bad("max_tcp_connections", "must be at least max_tcp_connections_per_source (%d), got %d", c.MaxTCPConnsPerSource, c.MaxTCPConns)
 	}
 	if len(c.Trunks) == 0 {
 		bad("trunks", "at least one trunk is needed, or no call can be accepted")

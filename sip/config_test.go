@@ -12,6 +12,30 @@ func TestDefaultConfigIsValid(t *testing.T) {
 	c := DefaultConfig()
 	require.NoError(t, c.Validate())
 	require.Equal(t, 32*time.Second, c.AckTimeout)
+	require.Equal(t, 20, c.MaxUnconfirmedPerSource)
+	require.Equal(t, 30*time.Second, c.TCPIdleTimeout)
+	require.Equal(t, 10*time.Second, c.TCPMessageTimeout)
+	require.Equal(t, 50, c.MaxTCPConnsPerSource)
+	require.Equal(t, 1000, c.MaxTCPConns)
+}
+
+func TestValidateLimits(t *testing.T) {
+	c := DefaultConfig()
+	c.MaxUnconfirmedPerSource = 0
+	c.TCPIdleTimeout = 0
+	c.TCPMessageTimeout = -time.Second
+	c.MaxTCPConns = 10
+	c.MaxTCPConnsPerSource = 11
+	msg := c.Validate().Error()
+	require.Contains(t, msg, "sip.max_unconfirmed_per_source: must be positive, got 0")
+	require.Contains(t, msg, "sip.tcp_idle_timeout: must be positive")
+	require.Contains(t, msg, "sip.tcp_message_timeout: must be positive")
+	require.Contains(t, msg, "sip.max_tcp_connections: must be at least max_tcp_connections_per_source (11), got 10")
+	c = DefaultConfig()
+	c.MaxTCPConns, c.MaxTCPConnsPerSource = 0, 0
+	msg = c.Validate().Error()
+	require.Contains(t, msg, "sip.max_tcp_connections: must be positive")
+	require.Contains(t, msg, "sip.max_tcp_connections_per_source: must be positive")
 }
 
 func TestValidateNamesTheField(t *testing.T) {

@@ -39,8 +39,9 @@ type Observer interface {
 	Request(method string)
 	// Response counts one response we sent by status code.
 	Response(code int)
-	// Dropped counts a refused or discarded message: "malformed", "acl",
-	// "rate_limit", "max_calls", "draining", "no_media_port".
+	// Dropped counts a refused or discarded message, call or TCP
+	// connection by reason: one of the Drop* constants (a fixed set, never
+	// an address).
 	Dropped(reason string)
 }
 
@@ -66,6 +67,24 @@ const (
 	DropMaxCalls  = "max_calls"
 	DropDraining  = "draining"
 	DropNoPort    = "no_media_port"
+	// DropMediaSocket: an RTP socket could not be opened for another reason
+	// than a full port range, e.g. the process is out of file descriptors.
+	DropMediaSocket = "media_socket"
+	// DropUnconfirmed: the source already has MaxUnconfirmedPerSource calls
+	// not yet confirmed by ACK.
+	DropUnconfirmed = "unconfirmed"
+	// DropVersion: the request line is not SIP/2.0 (answered 505).
+	DropVersion = "sip_version"
+	// DropTCPSource and DropTCPTotal: a new TCP connection over the
+	// per-source or the total cap, closed at once.
+	DropTCPSource = "tcp_source_limit"
+	DropTCPTotal  = "tcp_connection_limit"
+	// DropTCPIdle: a TCP connection with no message and no live call for TCPIdleTimeout.
+	DropTCPIdle = "tcp_idle"
+	// DropTCPSlow: a TCP connection whose message took over TCPMessageTimeout.
+	DropTCPSlow = "tcp_message_timeout"
+	// DropTCPAccept: accepting a TCP connection failed (EMFILE, ...).
+	DropTCPAccept = "tcp_accept_error"
 )
 
 // allowMethods is our Allow header: everything we answer.
@@ -89,6 +108,8 @@ type Server struct {
 	obs     Observer
 	trunks  trunkTable
 	limiter *rateLimiter
+	unconf  *unconfirmedTable
+	thr     *logThrottle // per-source refusal logs
 
 	ua  *sipgo.UserAgent
 	srv *sipgo.Server
@@ -107,6 +128,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	calls    map[string]*Call // by dialog key (Call-ID + our tag)
+	tcpCalls map[string]int   // live calls by the TCP connection (remote address) they came on
 	reserved int              // calls admitted and not yet torn down; compared with MaxCalls
 	released chan struct{}    // poked (never blocks) each time a call is torn down
 }
@@ -138,7 +160,9 @@ func NewServer(cfg Config, h Handler, opt Options) (*Server, error) {
 	return &Server{
 		cfg: cfg, h: h, opt: opt, log: log.With("component", "sip"), obs: obs,
 		trunks: trunks, limiter: newRateLimiter(cfg.InviteRate, cfg.InviteBurst),
-		closing: make(chan struct{}), calls: map[string]*Call{}, released: make(chan struct{}, 1),
+		unconf: newUnconfirmedTable(cfg.MaxUnconfirmedPerSource), thr: newLogThrottle(logEvery),
+		closing: make(chan struct{}), calls: map[string]*Call{}, tcpCalls: map[string]int{},
+		released: make(chan struct{}, 1),
 	}, nil
 }
 
@@ -205,7 +229,11 @@ func (s *Server) listen(ctx context.Context) error {
 			}
 			return fmt.Errorf("sip: listen tcp %s: %w", got, err)
 		}
-		s.udp, s.tcp = udp, tcp
+		s.udp = udp
+		s.tcp = newTCPListener(tcp, tcpLimits{
+			idle: s.cfg.TCPIdleTimeout, message: s.cfg.TCPMessageTimeout,
+			perSource: s.cfg.MaxTCPConnsPerSource, total: s.cfg.MaxTCPConns,
+		}, s.hasTCPCall, s.log, s.obs)
 		s.addr = netip.AddrPortFrom(got.Addr().Unmap(), got.Port())
 		return nil
 	}
@@ -280,6 +308,16 @@ func (s *Server) routes() {
 func (s *Server) wrap(h sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		s.obs.Request(string(req.Method))
+		if !strings.EqualFold(req.SipVersion, "SIP/2.0") {
+			// RFC 3261 §8.2.2 / §21.5.7: we only speak SIP/2.0, and say so in 2.0.
+			s.obs.Dropped(DropVersion)
+			if !req.IsAck() {
+				res := sip.NewResponseFromRequest(req, sip.StatusVersionNotSupported, "Version Not Supported", nil)
+				res.SipVersion = "SIP/2.0"
+				s.send(tx, res)
+			}
+			return
+		}
 		if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 && !req.IsAck() {
 			// RFC 3261 §8.2.2 / §16.3: a request out of hops is refused, OPTIONS included.
 			s.respond(tx, req, sip.StatusTooManyHops, "Too Many Hops", nil)
@@ -436,6 +474,20 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 	}
+	key := sourceKey(src.Addr())
+	if held, ok := s.unconf.acquire(key); !ok {
+		s.obs.Dropped(DropUnconfirmed)
+		if ok, notLogged := s.thr.allow(key, time.Now()); ok {
+			log.Warn("sip invite refused: too many unconfirmed calls from source (INVITEs not followed by ACK)",
+				"unconfirmed", held, "max_unconfirmed_per_source", s.cfg.MaxUnconfirmedPerSource,
+				"refused_not_logged", notLogged)
+		}
+		s.respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable", nil, s.retryAfter())
+		return
+	}
+	var confirmOnce sync.Once
+	confirmed := func() { confirmOnce.Do(func() { s.unconf.release(key) }) }
+	defer confirmed()
 	if !s.admit() {
 		s.obs.Dropped(DropMaxCalls)
 		log.Warn("sip invite refused: max calls reached", "max_calls", s.cfg.MaxCalls)
@@ -445,7 +497,15 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	defer s.release()
 
 	c := newCall(s, req, tx, trunk, src, log)
+	c.confirmed = confirmed
 	c.run(hasOffer, off)
+}
+
+// hasTCPCall reports whether a live call came in on the TCP connection from raddr.
+func (s *Server) hasTCPCall(raddr string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tcpCalls[raddr] > 0
 }
 
 // admit reserves a call slot unless MaxCalls is reached or the server is
@@ -478,12 +538,23 @@ func (s *Server) release() {
 func (s *Server) register(c *Call) {
 	s.mu.Lock()
 	s.calls[c.key] = c
+	if c.overTCP() {
+		s.tcpCalls[c.invite.Source()]++
+	}
 	s.mu.Unlock()
 }
 
 func (s *Server) unregister(c *Call) {
 	s.mu.Lock()
 	delete(s.calls, c.key)
+	if c.overTCP() {
+		src := c.invite.Source()
+		if s.tcpCalls[src] <= 1 {
+			delete(s.tcpCalls, src)
+		} else {
+			s.tcpCalls[src]--
+		}
+	}
 	s.mu.Unlock()
 }
 

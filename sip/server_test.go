@@ -96,16 +96,23 @@ func startServer(t *testing.T, edit func(*Config)) *fixture {
 
 func startServerMedia(t *testing.T, edit func(*Config), mediaTimeout time.Duration) *fixture {
 	t.Helper()
+	ports, err := media.NewPorts(media.PortsConfig{IP: netip.MustParseAddr("127.0.0.1"), Quarantine: -1})
+	require.NoError(t, err)
+	return startServerWith(t, edit, Options{Ports: ports, MediaTimeout: mediaTimeout, Logger: testLogger(t)})
+}
+
+// startServerWith starts a server with opt (Observer is set to a fresh countObserver).
+func startServerWith(t *testing.T, edit func(*Config), opt Options) *fixture {
+	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.AckTimeout = 2 * time.Second
 	if edit != nil {
 		edit(&cfg)
 	}
-	ports, err := media.NewPorts(media.PortsConfig{IP: netip.MustParseAddr("127.0.0.1"), Quarantine: -1})
-	require.NoError(t, err)
 	h, obs := newTestHandler(), newCountObserver()
-	srv, err := NewServer(cfg, h, Options{Ports: ports, Observer: obs, MediaTimeout: mediaTimeout, Logger: testLogger(t)})
+	opt.Observer = obs
+	srv, err := NewServer(cfg, h, opt)
 	require.NoError(t, err)
 	require.NoError(t, srv.Start(t.Context()))
 	t.Cleanup(func() {

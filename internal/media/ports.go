@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -40,6 +41,7 @@ type Ports struct {
 	next     int               // where the next search starts
 	busy     map[int]bool      // ports with an open endpoint
 	released map[int]time.Time // quarantined port → free again at
+	noQuar   map[int]bool      // open ports whose release skips quarantine
 }
 
 // ErrNoPorts is returned by Open when every port in the range is in use or in
@@ -73,6 +75,7 @@ func NewPorts(cfg PortsConfig) (*Ports, error) {
 		next:     lo,
 		busy:     make(map[int]bool),
 		released: make(map[int]time.Time),
+		noQuar:   make(map[int]bool),
 	}, nil
 }
 
@@ -129,7 +132,12 @@ func (p *Ports) bind(open func(port int) error) error {
 			}
 			delete(p.released, port)
 		}
-		if open(port) != nil {
+		if err := open(port); err != nil {
+			if outOfDescriptors(err) {
+				// Not a port problem: every other port would fail the same way,
+				// and "no free RTP port" would hide the real cause.
+				return fmt.Errorf("media: open RTP socket on port %d: %w", port, err)
+			}
 			continue // taken by another process
 		}
 		p.busy[port] = true
@@ -138,7 +146,47 @@ func (p *Ports) bind(open func(port int) error) error {
 	return fmt.Errorf("%w in %d-%d", ErrNoPorts, p.lo, p.hi)
 }
 
-// release puts a closed endpoint's port into quarantine.
+// outOfDescriptors tells a process or system file limit (EMFILE, ENFILE)
+// from a port that is merely taken.
+func outOfDescriptors(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
+}
+
+// SkipQuarantine makes the port of the open endpoint ep free again as soon as
+// ep closes, without the quarantine. It is meant for a call that never got
+// its ACK: its media was never confirmed, so no later call needs protecting
+// from its stale packets, while quarantining it would let a flood of
+// unanswered INVITEs hold the range for ack timeout plus quarantine. Call it
+// before ep.Close; it does nothing for a closed endpoint or an OS-chosen port.
+func (p *Ports) SkipQuarantine(ep *Endpoint) {
+	if p.lo == 0 && p.hi == 0 || ep == nil {
+		return
+	}
+	port := int(ep.LocalAddr().Port())
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.busy[port] {
+		p.noQuar[port] = true
+	}
+}
+
+// InUse reports how many ports of the range have an open endpoint or are in
+// quarantine (0 for OS-chosen ports).
+func (p *Ports) InUse() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	n := len(p.busy)
+	for _, until := range p.released {
+		if now.Before(until) {
+			n++
+		}
+	}
+	return n
+}
+
+// release puts a closed endpoint's port into quarantine (unless
+// SkipQuarantine was called for it).
 func (p *Ports) release(port int) {
 	if p.lo == 0 && p.hi == 0 {
 		return
@@ -146,7 +194,9 @@ func (p *Ports) release(port int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.busy, port)
-	if p.quarantine > 0 {
+	skip := p.noQuar[port]
+	delete(p.noQuar, port)
+	if p.quarantine > 0 && !skip {
 		p.released[port] = time.Now().Add(p.quarantine)
 	}
 }
