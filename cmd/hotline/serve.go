@@ -53,15 +53,15 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		spareProcs(log)
 		mediaPriority(log)
 	}
-	n, err := startNode(ctx, cfg, fsys, log)
+	var hooks nodeHooks
+	if o.config == "" { // the built-in demo: agents to sign in with, before /readyz says ready
+		hooks.accounts = func(ctx context.Context, st store.UserStore) error {
+			return ensureDemoUsers(ctx, st, cfg.Store.DataDir, stdout)
+		}
+	}
+	n, err := startNodeWith(ctx, cfg, fsys, log, hooks)
 	if err != nil {
 		return err
-	}
-	if o.config == "" { // the built-in demo: agents to sign in with
-		if err := ensureDemoUsers(ctx, n.store, cfg.Store.DataDir, stdout); err != nil {
-			_ = n.Shutdown(context.Background())
-			return err
-		}
 	}
 	fmt.Fprintf(stdout, "hotline %s: SIP on %s (udp, tcp), HTTP on http://%s\n", version, n.SIPAddr(), n.HTTPAddr())
 
@@ -154,19 +154,18 @@ type node struct {
 	done      chan struct{}
 }
 
-// startNode opens the store, loads the flows and prompts, and starts SIP and
-// HTTP. On error everything already started is stopped again.
-func startNode(ctx context.Context, cfg config.Config, fsys fs.FS, log *slog.Logger) (*node, error) {
-	return startNodeWith(ctx, cfg, fsys, log, nodeHooks{})
-}
-
-// nodeHooks replace parts of a node in tests.
+// nodeHooks add to or replace parts of a node: serve's demo accounts, and
+// test doubles.
 type nodeHooks struct {
 	// recordingFile creates recording files (nil: the real files).
 	recordingFile func(name string) (recordings.File, error)
+	// accounts, when set, runs once the store is open and before SIP and
+	// HTTP serve: the demo's accounts exist before /readyz answers 200.
+	accounts func(ctx context.Context, st store.UserStore) error
 }
 
-// startNodeWith is startNode with test hooks.
+// startNodeWith opens the store, loads the flows and prompts, and starts SIP
+// and HTTP, with hooks. On error everything already started is stopped again.
 func startNodeWith(ctx context.Context, cfg config.Config, fsys fs.FS, log *slog.Logger, hooks nodeHooks) (*node, error) {
 	n := &node{cfg: cfg, log: log, hooks: hooks, done: make(chan struct{})}
 	if err := n.start(ctx, fsys); err != nil {
@@ -190,6 +189,11 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 	}
 	if err = n.store.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if n.hooks.accounts != nil {
+		if err = n.hooks.accounts(ctx, n.store); err != nil {
+			return err
+		}
 	}
 	n.writer = store.NewWriter(n.store, store.WriterConfig{Logger: log, JournalDir: cfg.Store.JournalDir()})
 	if n.webhooks, err = webhooks.New(n.store, cfg.Webhooks, webhooks.Options{

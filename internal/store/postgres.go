@@ -119,9 +119,9 @@ func (s *Postgres) SaveCall(ctx context.Context, c Call) error {
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO calls (id, sip_call_id, from_uri, to_uri, trunk, source,
 		arrived_at, answered_at, ended_at, flow, ivr_path, digits, vars, language, outcome, queue,
-		hangup_cause, hangup_side, updated_at, queued_at, offered_at, connected_at, agent, disposition, note)
+		hangup_cause, hangup_side, updated_at, queued_at, offered_at, connected_at, agent, disposition, note, node)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13::jsonb, $14, $15, $16, $17, $18, $19,
-		$20, $21, $22, $23, $24, $25)
+		$20, $21, $22, $23, $24, $25, $26)
 	ON CONFLICT (id) DO UPDATE SET
 		sip_call_id = excluded.sip_call_id, from_uri = excluded.from_uri, to_uri = excluded.to_uri,
 		trunk = excluded.trunk, source = excluded.source, arrived_at = excluded.arrived_at,
@@ -131,10 +131,11 @@ func (s *Postgres) SaveCall(ctx context.Context, c Call) error {
 		hangup_cause = excluded.hangup_cause, hangup_side = excluded.hangup_side,
 		updated_at = excluded.updated_at, queued_at = excluded.queued_at, offered_at = excluded.offered_at,
 		connected_at = excluded.connected_at, agent = excluded.agent, disposition = excluded.disposition,
-		note = excluded.note`,
+		note = excluded.note, node = excluded.node
+	`+keepCrashClose,
 		c.ID, c.SIPCallID, c.From, c.To, c.Trunk, c.Source, c.ArrivedAt, c.AnsweredAt, c.EndedAt,
 		c.Flow, path, c.Digits, vars, c.Language, c.Outcome, c.Queue, c.HangupCause, c.HangupSide,
-		c.UpdatedAt, c.QueuedAt, c.OfferedAt, c.ConnectedAt, c.Agent, c.Disposition, c.Note)
+		c.UpdatedAt, c.QueuedAt, c.OfferedAt, c.ConnectedAt, c.Agent, c.Disposition, c.Note, c.Node)
 	if err != nil {
 		return fmt.Errorf("store: postgres: save call %s: %w", c.ID, pgClassify(err))
 	}
@@ -197,7 +198,7 @@ func (s *Postgres) AppendEvents(ctx context.Context, ev []Event) error {
 
 const pgCallColumns = `id, sip_call_id, from_uri, to_uri, trunk, source, arrived_at, answered_at,
 	ended_at, flow, ivr_path, digits, vars, language, outcome, queue, hangup_cause, hangup_side, updated_at,
-	queued_at, offered_at, connected_at, agent, disposition, note`
+	queued_at, offered_at, connected_at, agent, disposition, note, node`
 
 // ListCalls returns calls newest first by (arrived_at, id).
 func (s *Postgres) ListCalls(ctx context.Context, p Page) ([]Call, string, error) {
@@ -291,7 +292,7 @@ func scanPgCall(r pgx.Row) (Call, error) {
 	err := r.Scan(&c.ID, &c.SIPCallID, &c.From, &c.To, &c.Trunk, &c.Source, &c.ArrivedAt, &c.AnsweredAt,
 		&c.EndedAt, &c.Flow, &pathJSON, &c.Digits, &varsJSON, &c.Language, &c.Outcome, &c.Queue,
 		&c.HangupCause, &c.HangupSide, &c.UpdatedAt, &c.QueuedAt, &c.OfferedAt, &c.ConnectedAt,
-		&c.Agent, &c.Disposition, &c.Note)
+		&c.Agent, &c.Disposition, &c.Note, &c.Node)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Call{}, err
 	}

@@ -153,8 +153,8 @@ func (s *SQLite) SaveCall(ctx context.Context, c Call) error {
 	}
 	_, err = s.w.ExecContext(ctx, `INSERT INTO calls (id, sip_call_id, from_uri, to_uri, trunk, source,
 		arrived_at, answered_at, ended_at, flow, ivr_path, digits, vars, language, outcome, queue,
-		hangup_cause, hangup_side, updated_at, queued_at, offered_at, connected_at, agent, disposition, note)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		hangup_cause, hangup_side, updated_at, queued_at, offered_at, connected_at, agent, disposition, note, node)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO UPDATE SET
 		sip_call_id = excluded.sip_call_id, from_uri = excluded.from_uri, to_uri = excluded.to_uri,
 		trunk = excluded.trunk, source = excluded.source, arrived_at = excluded.arrived_at,
@@ -164,11 +164,12 @@ func (s *SQLite) SaveCall(ctx context.Context, c Call) error {
 		hangup_cause = excluded.hangup_cause, hangup_side = excluded.hangup_side,
 		updated_at = excluded.updated_at, queued_at = excluded.queued_at, offered_at = excluded.offered_at,
 		connected_at = excluded.connected_at, agent = excluded.agent, disposition = excluded.disposition,
-		note = excluded.note`,
+		note = excluded.note, node = excluded.node
+	`+keepCrashClose,
 		c.ID, c.SIPCallID, c.From, c.To, c.Trunk, c.Source,
 		c.ArrivedAt.UnixMicro(), microsOrNil(c.AnsweredAt), microsOrNil(c.EndedAt), c.Flow, path,
 		c.Digits, vars, c.Language, c.Outcome, c.Queue, c.HangupCause, c.HangupSide, c.UpdatedAt.UnixMicro(),
-		microsOrNil(c.QueuedAt), microsOrNil(c.OfferedAt), microsOrNil(c.ConnectedAt), c.Agent, c.Disposition, c.Note)
+		microsOrNil(c.QueuedAt), microsOrNil(c.OfferedAt), microsOrNil(c.ConnectedAt), c.Agent, c.Disposition, c.Note, c.Node)
 	if err != nil {
 		return fmt.Errorf("store: sqlite: save call %s: %w", c.ID, err)
 	}
@@ -226,7 +227,7 @@ func (s *SQLite) AppendEvents(ctx context.Context, ev []Event) error {
 
 const sqliteCallColumns = `id, sip_call_id, from_uri, to_uri, trunk, source, arrived_at, answered_at,
 	ended_at, flow, ivr_path, digits, vars, language, outcome, queue, hangup_cause, hangup_side, updated_at,
-	queued_at, offered_at, connected_at, agent, disposition, note`
+	queued_at, offered_at, connected_at, agent, disposition, note, node`
 
 // ListCalls returns calls newest first by (arrived_at, id).
 func (s *SQLite) ListCalls(ctx context.Context, p Page) ([]Call, string, error) {
@@ -335,7 +336,7 @@ func scanSQLiteCall(r rowScanner) (Call, error) {
 	)
 	err := r.Scan(&c.ID, &c.SIPCallID, &c.From, &c.To, &c.Trunk, &c.Source, &arrived, &answered,
 		&ended, &c.Flow, &pathJSON, &c.Digits, &varsJSON, &c.Language, &c.Outcome, &c.Queue,
-		&c.HangupCause, &c.HangupSide, &updated, &queued, &offered, &connected, &c.Agent, &c.Disposition, &c.Note)
+		&c.HangupCause, &c.HangupSide, &updated, &queued, &offered, &connected, &c.Agent, &c.Disposition, &c.Note, &c.Node)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Call{}, err
 	}

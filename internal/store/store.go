@@ -57,7 +57,11 @@ type Call struct {
 	Agent       string     // the agent who answered (the last one, after transfers)
 	Disposition string     // the agent's wrap-up disposition
 	Note        string     // the agent's wrap-up note
-	UpdatedAt   time.Time
+	// Node is the hotline node that handled the call (Config.NodeName); a
+	// Writer sets it to its own when empty. A node restarting after a crash
+	// closes its own open calls, and only those (CloseOrphans).
+	Node      string
+	UpdatedAt time.Time
 }
 
 // Event is one entry of a call's append-only history. Seq numbers the events
@@ -116,6 +120,9 @@ type Store interface {
 	// Tickets and the webhook outbox: tickets.go, tickets_sql.go, outbox.go.
 	TicketStore
 	OutboxStore
+
+	// What a crashed process left open: orphans.go.
+	OrphanStore
 }
 
 // Config selects and locates the database.
@@ -127,6 +134,23 @@ type Config struct {
 	// "sqlite:PATH" for an SQLite file elsewhere, or a "postgres://…" /
 	// "postgresql://…" URL for PostgreSQL.
 	Database string `yaml:"database"`
+	// Node names this hotline among those sharing the database: each call
+	// row records the node that handled it, and a node starting after a
+	// crash closes only its own calls. Default: the host name (NodeName).
+	// Two nodes running at once must not share a name.
+	Node string `yaml:"node"`
+}
+
+// NodeName is c.Node, or when unset the host name, or "hotline" when the
+// host has none.
+func (c Config) NodeName() string {
+	if n := strings.TrimSpace(c.Node); n != "" {
+		return n
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "hotline"
 }
 
 // JournalDir is where a Writer over this store should spill records:
@@ -155,7 +179,7 @@ func (c Call) LogValue() slog.Value {
 		slog.String("flow", c.Flow), slog.Any("ivr_path", c.IVRPath), slog.String("digits", c.Digits),
 		slog.Any("vars", c.Vars), slog.String("language", c.Language), slog.String("outcome", c.Outcome),
 		slog.String("queue", c.Queue), slog.String("hangup_cause", c.HangupCause),
-		slog.String("hangup_side", c.HangupSide), slog.Time("updated_at", c.UpdatedAt),
+		slog.String("hangup_side", c.HangupSide), slog.String("node", c.Node), slog.Time("updated_at", c.UpdatedAt),
 	)
 }
 

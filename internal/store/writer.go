@@ -69,9 +69,19 @@ type Writer struct {
 	liveCalls map[string]struct{}
 	liveRecs  map[string]struct{}
 
+	// orphans, when set, is a CloseOrphans request not yet carried out: it
+	// waits until the journal files of an earlier Writer are replayed.
+	orphans *orphanRequest
+
 	// Used by the writer goroutine only: progress in the head journal file.
 	replayOffset  int64
 	replayRecords int
+}
+
+// orphanRequest is what Writer.CloseOrphans asked for.
+type orphanRequest struct {
+	node   string
+	before time.Time
 }
 
 // pendingCall is a queued snapshot; gen orders snapshots of the same call.
@@ -106,6 +116,9 @@ type WriterConfig struct {
 	BatchSize int
 	// WriteTimeout bounds one Store call (default 10s).
 	WriteTimeout time.Duration
+	// Node is the hotline node this Writer writes for (Config.NodeName):
+	// a call snapshot given without a Node gets this one.
+	Node string
 }
 
 // Writer defaults.
@@ -180,11 +193,15 @@ func NewWriter(s Store, cfg WriterConfig) *Writer {
 }
 
 // SaveCall queues a snapshot of c, replacing any queued snapshot of the same
-// call. It never blocks on the database.
+// call. It never blocks on the database. A snapshot without a Node gets
+// WriterConfig.Node.
 func (w *Writer) SaveCall(c Call) {
 	if c.ID == "" {
 		w.log.Error("store writer: call snapshot without id not written", "call", c)
 		return
+	}
+	if c.Node == "" {
+		c.Node = w.cfg.Node
 	}
 	w.mu.Lock()
 	if w.closed {
@@ -324,8 +341,32 @@ func (w *Writer) Pending() int {
 }
 
 func (w *Writer) pendingLocked() int {
-	return len(w.calls) + w.inflight + len(w.recs) + w.recInflight + len(w.events) + len(w.agentEv) +
+	n := len(w.calls) + w.inflight + len(w.recs) + w.recInflight + len(w.events) + len(w.agentEv) +
 		len(w.audit) + w.spilled
+	if w.orphans != nil {
+		n++
+	}
+	return n
+}
+
+// CloseOrphans asks the Writer to close, with Store.CloseOrphans, the calls
+// and agents of node that a crashed process left open: those that arrived
+// before before, the start of the calling process. It never blocks: the
+// Writer's goroutine does it once the journal files an earlier Writer left
+// in JournalDir are replayed (replaying them later would write the crashed
+// process's snapshots of live calls over the crash close; events replayed
+// later would take the seq of the crash event), retrying like any write,
+// and logs what it closed. Close waits for it like for any pending record.
+func (w *Writer) CloseOrphans(node string, before time.Time) {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		w.log.Error("store writer: closed; calls left open by a crash not closed", "node", node)
+		return
+	}
+	w.orphans = &orphanRequest{node: node, before: before}
+	w.mu.Unlock()
+	w.signal()
 }
 
 // Close writes everything still pending, retrying, until done or until ctx
@@ -433,7 +474,8 @@ func nextBackoff(prev, lo, hi time.Duration) time.Duration {
 
 // flush writes queued snapshots, then queued events, agent events and audit
 // events, then one batch of the journal (only once no events or audit events
-// are queued in memory).
+// are queued in memory), then, once an earlier Writer's journal files are
+// all replayed, closes the orphans CloseOrphans asked for.
 func (w *Writer) flush(ctx context.Context) error {
 	if err := w.flushCalls(ctx); err != nil {
 		return err
@@ -450,7 +492,42 @@ func (w *Writer) flush(ctx context.Context) error {
 	if err := w.flushAudit(ctx); err != nil {
 		return err
 	}
-	return w.replayJournal(ctx)
+	if err := w.replayJournal(ctx); err != nil {
+		return err
+	}
+	return w.closeOrphans(ctx)
+}
+
+// closeOrphans carries out a CloseOrphans request once no journal file of an
+// earlier Writer waits for replay.
+func (w *Writer) closeOrphans(ctx context.Context) error {
+	w.mu.Lock()
+	req := w.orphans
+	if req == nil || w.oldFiles > 0 {
+		w.mu.Unlock()
+		return nil
+	}
+	w.mu.Unlock()
+	opCtx, cancel := context.WithTimeout(ctx, w.cfg.WriteTimeout)
+	got, err := w.s.CloseOrphans(opCtx, req.node, req.before)
+	cancel()
+	switch {
+	case err != nil && !w.refused(err):
+		return err
+	case err != nil:
+		w.log.Error("store writer: database refused to close the calls left open by a crash", "node", req.node, "err", err)
+	case got.Calls > 0 || got.Agents > 0:
+		w.log.Warn("closed calls left open by a crash", "node", req.node, "calls", got.Calls, "agents", got.Agents,
+			"before", req.before)
+	default:
+		w.log.Info("store writer: no call left open by a crash", "node", req.node)
+	}
+	w.mu.Lock()
+	if w.orphans == req {
+		w.orphans = nil
+	}
+	w.mu.Unlock()
+	return nil
 }
 
 func (w *Writer) flushCalls(ctx context.Context) error {
@@ -831,6 +908,11 @@ func (w *Writer) abandon() {
 	}
 	for i := range audit {
 		keep(journalRecord{Audit: &audit[i]})
+	}
+	if w.orphans != nil { // the rows stay open: the next start closes them
+		lost++
+		w.log.Error("store writer: calls left open by a crash not closed", "node", w.orphans.node)
+		w.orphans = nil
 	}
 	for _, e := range w.agentEv { // not journaled: logged in full
 		lost++

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -81,6 +82,39 @@ func (r *record) setIVR(o ivr.Outcome) {
 	r.call.Vars = o.Vars
 	if o.Language != "" {
 		r.call.Language = o.Language
+	}
+	r.saveLocked()
+}
+
+// ivrStep copies one IVR event's progress into the row and saves it: the
+// node entered, a key pressed (or dropped by a flush), a variable set, the
+// language chosen. A call cut off in the IVR (the process killed) thus keeps
+// how far it got; setIVR puts the flow's own account in place at the end
+// (its digits are those the flow consumed). Other events change nothing; the
+// Writer coalesces the snapshots of one call.
+func (r *record) ivrStep(e ivr.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch e.Kind {
+	case "enter":
+		r.call.IVRPath = append(r.call.IVRPath, e.Node)
+	case "digit":
+		r.call.Digits += e.Detail
+	case "flush":
+		r.call.Digits = strings.TrimSuffix(r.call.Digits, e.Detail)
+	case "var":
+		name, value, ok := strings.Cut(e.Detail, "=")
+		if !ok {
+			return
+		}
+		if r.call.Vars == nil {
+			r.call.Vars = map[string]string{}
+		}
+		r.call.Vars[name] = value
+	case "language":
+		r.call.Language = e.Detail
+	default:
+		return
 	}
 	r.saveLocked()
 }

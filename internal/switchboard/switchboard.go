@@ -183,6 +183,7 @@ func (s *Switchboard) run(ctx context.Context, c *sip.Call, a *Assets, ch *chann
 				*afterHours = true
 			}
 			rec.event("ivr."+e.Kind, e.Node+" "+e.Detail)
+			rec.ivrStep(e)
 		},
 	})
 	rec.setIVR(out)

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	runPeople(t, fresh)     // people.go: users, sessions, API tokens, agent events
 	runRecordings(t, fresh) // recordings.go: recordings and the audit log
 	runTickets(t, fresh)    // tickets.go: tickets and the webhook outbox
+	runOrphans(t, fresh)    // orphans.go: what a crashed process left open
 }
 
 // base is an arrival time with sub-microsecond digits, which stores drop.
