@@ -152,10 +152,13 @@ func dialSupport(t *testing.T, n *testNode, serial string) *siptest.PhoneCall {
 // answered.
 func TestAgentAnswersCall(t *testing.T) {
 	n := startTestNode(t, nodeOptions{extra: agentQueues})
-	anna := n.agent("anna")
+	anna, welcome := n.agentWelcome("anna")
+	require.InDelta(t, time.Now().UnixMilli(), welcome.Since, float64(time.Minute.Milliseconds()),
+		"the first welcome's since is now, in Unix milliseconds")
 	call := dialSupport(t, n, testSerial)
 
 	ring := waitMsg[softphone.Ring](t, anna, softphone.TypeRing)
+	require.NotNil(t, ring.Tickets, "the ring always carries its tickets, [] when none")
 	require.Equal(t, "support", ring.Queue)
 	require.Equal(t, testSerial, ring.Vars["serial"])
 	require.Equal(t, "en", ring.Language)

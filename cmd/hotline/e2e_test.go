@@ -1,6 +1,6 @@
 package main
 
-// End-to-end tests: a whole hotline node in this process (the same startNode
+// End-to-end tests: a whole hotline node in this process (the same startNodeWith
 // that `hotline serve` runs) with the demo flow, called over loopback by real
 // SIP peers: the project's test phone, SIPp and baresip. The prompts are
 // replaced by pure tones, one frequency per prompt, so a test can hear which

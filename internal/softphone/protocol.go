@@ -85,7 +85,7 @@
 //	state         {state, reason, since}
 //	ring          {call_id, from, queue, language, vars, ivr_path, timeout_ms, tickets}
 //	ring_cancel   {call_id, reason}                   the offer is withdrawn: stop ringing
-//	call          {call_id, status, from, queue, language, vars, ivr_path?, tickets?, ended_by?, recording?}
+//	call          {call_id, status, from, queue, language, vars, ivr_path?, tickets?, dispositions?, ended_by?, recording?}
 //	error         {code, message, ref?}
 //	pong          {t}
 //
@@ -403,7 +403,9 @@ type Ring struct {
 	Vars      map[string]string `json:"vars,omitempty"`
 	IVRPath   []string          `json:"ivr_path,omitempty"`
 	TimeoutMS int64             `json:"timeout_ms"`
-	Tickets   []Ticket          `json:"tickets,omitempty"`
+	// Tickets are the caller's open tickets (the screen pop), newest first,
+	// at most 5; always present, [] when there are none.
+	Tickets []Ticket `json:"tickets"`
 }
 
 // RingCancel withdraws an offer (server → browser). Reason is one of

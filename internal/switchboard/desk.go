@@ -361,8 +361,12 @@ func (d *Desk) Attached(_ context.Context, agent string) (softphone.Welcome, err
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	av := d.agent(agent)
+	since := av.since
+	if since.IsZero() { // the agent's first sign-in: their state starts now
+		since = time.Now()
+	}
 	w := softphone.Welcome{
-		State: string(av.state), Reason: av.reason, Since: av.since.UnixMilli(), Reasons: slices.Clone(d.reasons),
+		State: string(av.state), Reason: av.reason, Since: since.UnixMilli(), Reasons: slices.Clone(d.reasons),
 		Queues: d.acd.Queues(),
 		Agents: slices.DeleteFunc(d.acd.Agents(), func(id string) bool { return id == agent }),
 	}

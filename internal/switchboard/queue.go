@@ -285,14 +285,14 @@ const screenPopWait = 500 * time.Millisecond
 // screenPop looks up the caller's open tickets for the ring message.
 func (s *Switchboard) screenPop(ctx context.Context, phone, serial string, log *slog.Logger) []softphone.Ticket {
 	if s.opt.Tickets == nil {
-		return nil
+		return []softphone.Ticket{}
 	}
 	ctx, cancel := context.WithTimeout(ctx, screenPopWait)
 	defer cancel()
 	ts, err := s.opt.Tickets.ScreenPop(ctx, phone, serial)
 	if err != nil {
 		log.Warn("screen pop: tickets not found in time", "err", err)
-		return nil
+		return []softphone.Ticket{}
 	}
 	return ringTickets(ts)
 }
