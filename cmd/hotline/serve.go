@@ -179,6 +179,7 @@ func startNodeWith(ctx context.Context, cfg config.Config, fsys fs.FS, log *slog
 func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 	cfg, log := n.cfg, n.log
 	m := metrics.New()
+	started := time.Now() // open calls that arrived before are a crashed process's
 
 	assets, _, err := loadAssets(cfg, fsys)
 	if err != nil {
@@ -195,7 +196,9 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 			return err
 		}
 	}
-	n.writer = store.NewWriter(n.store, store.WriterConfig{Logger: log, JournalDir: cfg.Store.JournalDir()})
+	n.writer = store.NewWriter(n.store, store.WriterConfig{
+		Logger: log, JournalDir: cfg.Store.JournalDir(), Node: cfg.Store.NodeName(),
+	})
 	if n.webhooks, err = webhooks.New(n.store, cfg.Webhooks, webhooks.Options{
 		Logger: log.With("component", "webhooks"), Metrics: m.Webhooks,
 	}); err != nil {
@@ -311,6 +314,10 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 			}
 		}
 	}()
+	// Close the calls and agents a crashed process left open, now that SIP's
+	// port is ours; the Writer does it once the journal that process left
+	// is replayed, and logs "closed calls left open by a crash".
+	n.writer.CloseOrphans(cfg.Store.NodeName(), started)
 	log.Info("hotline started", "sip", n.sip.Addr(), "http", n.httpLn.Addr(), "rtp_ports", cfg.RTP.Ports,
 		"flows", len(cfg.Flows), "languages", cfg.Prompts.Languages)
 	return nil
