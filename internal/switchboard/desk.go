@@ -139,6 +139,22 @@ func (d *Desk) CallerOf(agent string) string {
 	return ""
 }
 
+// Caller returns a live call's caller number and queue, and when an agent
+// answered it (zero while it waits), for the wallboard.
+func (d *Desk) Caller(callID string) (from, queue string, connected time.Time, ok bool) {
+	d.mu.Lock()
+	qc := d.calls[callID]
+	d.mu.Unlock()
+	if qc == nil {
+		return "", "", time.Time{}, false
+	}
+	c := qc.rec.snapshot()
+	if c.ConnectedAt != nil {
+		connected = *c.ConnectedAt
+	}
+	return c.From, c.Queue, connected, true
+}
+
 // Snapshot returns the ACD's live view (queues, calls, agents).
 func (d *Desk) Snapshot(ctx context.Context) (acd.Snapshot, error) { return d.acd.Snapshot(ctx) }
 
