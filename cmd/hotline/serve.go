@@ -244,7 +244,7 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 	n.sip = srv
 
 	auth, err := httpapi.NewAuth(httpapi.AuthOptions{
-		Store: n.store, Config: cfg.Auth, Logger: log.With("component", "auth"),
+		Store: n.store, Config: cfg.Auth, Logger: log.With("component", "auth"), Metrics: metrics.NewAuth(m.Registry),
 		OnSignOut: func(p httpapi.Principal) {
 			if n.desk != nil {
 				n.desk.SignOut(p.Username)
@@ -278,10 +278,10 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 		opts.CurrentCaller = n.desk.CallerOf
 	}
 	api := httpapi.New(opts)
-	if n.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
+	if n.httpLn, err = httpapi.Listen(cfg.HTTP.Addr, cfg.HTTP.ServerConfig, log); err != nil {
 		return fmt.Errorf("http: %w", err)
 	}
-	n.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	n.http = httpapi.NewServer(cfg.HTTP.ServerConfig, api, log)
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	n.stopSweep = stopSweep
 	n.wg.Add(3)

@@ -50,9 +50,12 @@ type Config struct {
 	Webhooks []webhooks.Endpoint `yaml:"webhooks"`
 }
 
-// HTTPConfig is the API, metrics and health listener.
+// HTTPConfig is the API, metrics and health listener: its address and its
+// limits (timeouts, sizes, connection caps; see httpapi.ServerConfig), which
+// sit next to addr in the http section.
 type HTTPConfig struct {
-	Addr string `yaml:"addr"`
+	Addr                 string `yaml:"addr"`
+	httpapi.ServerConfig `yaml:",inline"`
 }
 
 // RTPConfig says where call media lives.
@@ -94,7 +97,7 @@ type LogConfig struct {
 func Default() Config {
 	return Config{
 		SIP:  sip.DefaultConfig(),
-		HTTP: HTTPConfig{Addr: "127.0.0.1:8080"},
+		HTTP: HTTPConfig{Addr: "127.0.0.1:8080", ServerConfig: httpapi.DefaultServerConfig()},
 		RTP: RTPConfig{
 			IP: "127.0.0.1", Ports: "10000-20000",
 			MediaTimeout: 30 * time.Second, Quarantine: 30 * time.Second, Realtime: true,
@@ -176,6 +179,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := netip.ParseAddrPort(c.HTTP.Addr); err != nil {
 		bad("http.addr", "%q is not host:port", c.HTTP.Addr)
+	}
+	if err := c.HTTP.ServerConfig.Validate(); err != nil { // "read_timeout: …"
+		errs = append(errs, prefixed("http", err))
 	}
 	if _, err := netip.ParseAddr(c.RTP.IP); err != nil {
 		bad("rtp.ip", "%q is not an IP address", c.RTP.IP)

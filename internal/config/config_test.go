@@ -141,3 +141,46 @@ webhooks:
 	_, err = load(t, minimal+"\nwebhooks:\n  - name: crm\n    secrett: x\n")
 	require.ErrorContains(t, err, "hotline.yaml:7: field secrett not found")
 }
+
+func TestHTTPLimits(t *testing.T) {
+	cfg, err := load(t, minimal)
+	require.NoError(t, err)
+	require.Equal(t, 2000, cfg.HTTP.MaxConnections, "defaults")
+	require.Equal(t, 200, cfg.HTTP.MaxConnectionsPerSource)
+	require.Equal(t, 30*time.Second, cfg.HTTP.ReadTimeout)
+	require.Equal(t, int64(1<<20), cfg.HTTP.MaxBodyBytes)
+
+	cfg, err = load(t, minimal+`
+http:
+  addr: 127.0.0.1:9999
+  read_timeout: 15s
+  max_connections: 50
+  max_connections_per_source: 10
+  max_body_bytes: 100000
+`)
+	require.NoError(t, err)
+	require.Equal(t, 15*time.Second, cfg.HTTP.ReadTimeout)
+	require.Equal(t, 50, cfg.HTTP.MaxConnections)
+	require.Equal(t, 10, cfg.HTTP.MaxConnectionsPerSource)
+	require.Equal(t, int64(100000), cfg.HTTP.MaxBodyBytes)
+	require.Equal(t, 10*time.Second, cfg.HTTP.ReadHeaderTimeout, "unset limits keep their defaults")
+
+	_, err = load(t, minimal+`
+http:
+  addr: 127.0.0.1:9999
+  read_timeout: 0s
+  max_connections: 10
+  max_connections_per_source: 20
+  max_body_bytes: 10
+`)
+	require.Error(t, err)
+	for _, want := range []string{
+		"hotline.yaml:7: http.read_timeout: must be positive",
+		"hotline.yaml:9: http.max_connections_per_source: must not be more than max_connections (10)",
+		"hotline.yaml:10: http.max_body_bytes: must be at least 65536",
+	} {
+		require.Contains(t, err.Error(), want)
+	}
+	_, err = load(t, minimal+"\nhttp:\n  max_conections: 5\n")
+	require.ErrorContains(t, err, "field max_conections not found", "typos are caught")
+}

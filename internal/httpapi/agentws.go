@@ -40,6 +40,9 @@ func (a *API) agentWS(w http.ResponseWriter, r *http.Request) {
 		a.opt.Auth.Forbid(w, r, "origin", err.Error())
 		return
 	}
+	// The socket outlives the request's deadlines (ReadTimeout would cut
+	// it, and cancel its context); the agent protocol keeps its own time.
+	longLived(w)
 	// The Origin was checked above against the host and the configured list.
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {

@@ -14,11 +14,24 @@ package httpapi
 // `hotline token create`; bearer requests need no CSRF token, since a browser
 // never adds that header on its own.
 //
-// Failed sign-ins are throttled per username and per source address in this
-// process: MaxFailures failures within FailureWindow lock the name (or
-// MaxFailuresPerIP the address) for Lockout, doubling with each lock-out up
-// to MaxLockout; a success clears the username's record. Throttling state is
-// per node: with N nodes an attacker gets at most N times the budget.
+// Failed sign-ins are throttled by where they come from, never by the name
+// alone, so nobody can keep an agent off shift by guessing at their name:
+//
+//   - MaxFailures failures for one username from one source (an IPv4
+//     address or an IPv6 /64) within FailureWindow lock that name out from
+//     that source only;
+//   - MaxFailuresPerIP failures from one source, whatever the names, lock
+//     the source out;
+//
+// each for Lockout, doubling with each lock-out up to MaxLockout; a success
+// clears the (source, name) record. A locked-out request gets 429 with
+// Retry-After. A correct password from a source that has not been failing
+// is never refused. Against guessing one name from many sources,
+// MaxFailuresPerUser failures for a name within FailureWindow, from all
+// sources together, make every sign-in as that name wait SlowDown before
+// its password is checked, for FailureWindow: slowed, never refused.
+// Every failure is logged and counted (AuthMetrics). Throttling state is per
+// node: with N nodes an attacker gets at most N times the budget.
 
 import (
 	"context"
@@ -62,12 +75,21 @@ type AuthConfig struct {
 	// AllowedOrigins are extra WebSocket origins ("https://desk.example.com"
 	// or "desk.example.com:8443") besides the request's own host.
 	AllowedOrigins []string `yaml:"allowed_origins"`
-	// MaxFailures failed sign-ins for one username within FailureWindow lock
-	// that username out (default 5).
+	// MaxFailures failed sign-ins for one username from one source within
+	// FailureWindow lock that username out from that source (default 5);
+	// other sources still sign in as that name.
 	MaxFailures int `yaml:"max_failures"`
-	// MaxFailuresPerIP failed sign-ins from one address within FailureWindow
-	// lock that address out (default 20; offices share addresses).
+	// MaxFailuresPerIP failed sign-ins from one source (an IPv4 address or
+	// an IPv6 /64) within FailureWindow lock that source out (default 20;
+	// offices share addresses).
 	MaxFailuresPerIP int `yaml:"max_failures_per_ip"`
+	// MaxFailuresPerUser failed sign-ins for one username from all sources
+	// within FailureWindow make every sign-in as that name wait SlowDown,
+	// for FailureWindow (default 100): distributed guessing is slowed, and
+	// the agent is never locked out.
+	MaxFailuresPerUser int `yaml:"max_failures_per_user"`
+	// SlowDown is that wait (default 2s, at most 30s).
+	SlowDown time.Duration `yaml:"slow_down"`
 	// FailureWindow is how long a failure counts (default 5m).
 	FailureWindow time.Duration `yaml:"failure_window"`
 	// Lockout is the first lock-out; each further one doubles it (default 1m).
@@ -86,6 +108,9 @@ func DefaultAuthConfig() AuthConfig {
 		FailureWindow:    5 * time.Minute,
 		Lockout:          time.Minute,
 		MaxLockout:       time.Hour,
+
+		MaxFailuresPerUser: 100,
+		SlowDown:           2 * time.Second,
 	}
 }
 
@@ -110,6 +135,14 @@ func (c *AuthConfig) Validate() error {
 	}
 	if c.MaxFailures < 1 || c.MaxFailuresPerIP < 1 {
 		errs = append(errs, errors.New("max_failures and max_failures_per_ip must be at least 1"))
+	}
+	if c.MaxFailuresPerUser < c.MaxFailures || c.MaxFailuresPerUser < 1 {
+		errs = append(errs, fmt.Errorf("max_failures_per_user must be at least max_failures (%d), got %d",
+			c.MaxFailures, c.MaxFailuresPerUser))
+	}
+	positive("slow_down", c.SlowDown)
+	if c.SlowDown > 30*time.Second {
+		errs = append(errs, fmt.Errorf("slow_down must be at most 30s, got %v", c.SlowDown))
 	}
 	for _, o := range c.AllowedOrigins {
 		if !validOrigin(o) {
@@ -142,12 +175,28 @@ type AuthStore interface {
 	TouchToken(ctx context.Context, hash string, at time.Time) error
 }
 
+// AuthMetrics counts refused sign-ins by reason, one of the LoginFailure*
+// values (metrics.Auth satisfies it).
+type AuthMetrics interface {
+	LoginFailed(reason string)
+}
+
+// Reasons a sign-in is refused, as AuthMetrics counts them.
+const (
+	LoginFailureWrongPassword = "wrong_password" // a known user, a wrong password
+	LoginFailureUnknownUser   = "unknown_user"
+	LoginFailureDisabled      = "disabled"  // the user is disabled
+	LoginFailureThrottled     = "throttled" // refused with 429: its source is locked out
+)
+
 // AuthOptions wires an Auth.
 type AuthOptions struct {
 	Store  AuthStore
 	Config AuthConfig
 	Logger *slog.Logger
-	Now    func() time.Time // the clock; time.Now when nil (tests inject one)
+	// Metrics counts refused sign-ins; nil counts nothing.
+	Metrics AuthMetrics
+	Now     func() time.Time // the clock; time.Now when nil (tests inject one)
 	// OnSignOut, when set, runs after a user signs out (the agent leaves the queues).
 	OnSignOut func(p Principal)
 }
@@ -158,8 +207,10 @@ type Auth struct {
 	cfg    AuthConfig
 	log    *slog.Logger
 	now    func() time.Time
-	byUser *throttle
-	byIP   *throttle
+	met    AuthMetrics
+	byPair *throttle // (source, username): locks the name out from that source
+	byIP   *throttle // source: locks the source out
+	byUser *throttle // username, from all sources: "locked" means slowed, never refused
 
 	onSignOut func(Principal)
 
@@ -196,11 +247,15 @@ func NewAuth(opt AuthOptions) (*Auth, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.Metrics == nil {
+		opt.Metrics = noAuthMetrics{}
+	}
 	c := opt.Config
 	return &Auth{
-		st: opt.Store, cfg: c, log: opt.Logger, now: opt.Now,
-		byUser:    newThrottle(c.MaxFailures, c.FailureWindow, c.Lockout, c.MaxLockout),
+		st: opt.Store, cfg: c, log: opt.Logger, now: opt.Now, met: opt.Metrics,
+		byPair:    newThrottle(c.MaxFailures, c.FailureWindow, c.Lockout, c.MaxLockout),
 		byIP:      newThrottle(c.MaxFailuresPerIP, c.FailureWindow, c.Lockout, c.MaxLockout),
+		byUser:    newThrottle(c.MaxFailuresPerUser, c.FailureWindow, c.FailureWindow, c.FailureWindow),
 		dummyCost: bcrypt.DefaultCost,
 		onSignOut: opt.OnSignOut,
 		hashing:   make(chan struct{}, max(1, runtime.NumCPU()/2)),
@@ -231,6 +286,11 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(Principal)
 	return p, ok
 }
+
+// noAuthMetrics counts nothing.
+type noAuthMetrics struct{}
+
+func (noAuthMetrics) LoginFailed(string) {}
 
 // Routes registers POST /api/v1/login, POST /api/v1/logout and GET /api/v1/me.
 func (a *Auth) Routes(mux *http.ServeMux) {
@@ -417,6 +477,8 @@ func (p Principal) json() meJSON {
 // maxLoginBody bounds the sign-in request body.
 const maxLoginBody = 16 << 10
 
+// login is POST /api/v1/login {"username", "password"}: it starts a session
+// (see the file comment for the throttling of failures).
 func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Username string `json:"username"`
@@ -429,18 +491,26 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxLoginBody)).Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "send JSON {\"username\": …, \"password\": …}")
+		if !bodyTooLarge(w, err) {
+			writeError(w, http.StatusBadRequest, "send JSON {\"username\": …, \"password\": …}")
+		}
 		return
 	}
-	now := a.now()
-	userKey, ipKey := strings.ToLower(strings.TrimSpace(req.Username)), sourceIP(r)
-	wait := max(a.byUser.lockedFor(userKey, now), a.byIP.lockedFor(ipKey, now))
-	if wait > 0 {
-		secs := int((wait + time.Second - 1) / time.Second)
-		a.log.Warn("auth: sign-in throttled", "user", userKey, "source", ipKey, "retry_after_s", secs)
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many failed sign-ins; try again in %d s", secs))
+	userKey, src := strings.ToLower(strings.TrimSpace(req.Username)), sourceKey(r.RemoteAddr)
+	pairKey := src + " " + userKey // a source has no space
+	if a.throttled(w, userKey, src, pairKey) {
 		return
+	}
+	if a.byUser.lockedFor(userKey, a.now()) > 0 {
+		a.log.Debug("auth: sign-in slowed: many failures for this user from all sources", "user", userKey,
+			"source", src, "wait", a.cfg.SlowDown)
+		t := time.NewTimer(a.cfg.SlowDown)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
 	}
 	u, err := a.st.FindUser(r.Context(), userKey)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -448,21 +518,33 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "the user store is not reachable; try again")
 		return
 	}
-	match, cerr := a.checkPassword(r.Context(), err == nil, u.PasswordHash, req.Password)
-	if cerr != nil {
+	known := err == nil
+	if err := a.takeHashSlot(r.Context()); err != nil {
 		writeError(w, http.StatusServiceUnavailable, "sign-in was cancelled while waiting its turn; try again")
 		return
 	}
-	ok := err == nil && match && !u.Disabled
-	if !ok {
-		a.byUser.fail(userKey, now)
-		a.byIP.fail(ipKey, now)
-		a.log.Warn("auth: 401 sign-in failed", "path", r.URL.Path, "user", userKey, "source", ipKey,
-			"known_user", err == nil, "disabled", err == nil && u.Disabled)
+	// Failures of other requests from this source may have locked it out
+	// while this one waited (a burst of guesses): look again.
+	if a.throttled(w, userKey, src, pairKey) {
+		a.releaseHashSlot()
+		return
+	}
+	match := a.comparePassword(known, u.PasswordHash, req.Password)
+	a.releaseHashSlot()
+	if !known || !match || u.Disabled {
+		reason := LoginFailureWrongPassword
+		switch {
+		case !known:
+			reason = LoginFailureUnknownUser
+		case u.Disabled:
+			reason = LoginFailureDisabled
+		}
+		a.failed(r, userKey, src, pairKey, reason)
 		writeError(w, http.StatusUnauthorized, "wrong username or password")
 		return
 	}
-	a.byUser.reset(userKey)
+	now := a.now()
+	a.byPair.reset(pairKey)
 
 	secret, err := randomToken(32)
 	if err != nil {
@@ -492,13 +574,23 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 		Name: SessionCookie, Value: secret, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: r.TLS != nil || a.cfg.SecureCookie, Expires: s.ExpiresAt, MaxAge: int(a.cfg.SessionTTL / time.Second),
 	})
-	a.log.Info("auth: signed in", "user", u.Username, "role", string(u.Role), "source", ipKey)
+	a.log.Info("auth: signed in", "user", u.Username, "role", string(u.Role), "source", src)
 	p := Principal{UserID: u.ID, Username: u.Username, Name: u.Name, Role: u.Role, Language: u.Language, CSRF: csrf}
 	writeJSON(w, http.StatusOK, p.json())
 }
 
+// logout is POST /api/v1/logout: it ends the request's session (204) and
+// signs the agent out of the queues. An API token is not a session and is
+// not ended by this: a request with one is refused with 400 and the token
+// keeps working; a token is stopped with `hotline token disable NAME`.
 func (a *Auth) logout(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalFrom(r.Context())
+	if p.Token {
+		a.log.Warn("auth: sign-out with an API token refused", "token", p.Name, "source", r.RemoteAddr)
+		writeError(w, http.StatusBadRequest, "an API token is not signed out: it stays valid; "+
+			"stop it with `hotline token disable "+p.Name+"`")
+		return
+	}
 	if p.sessionHash != "" {
 		if err := a.st.DeleteSession(r.Context(), p.sessionHash); err != nil {
 			a.log.Error("auth: sign-out", "user", p.Username, "err", err)
@@ -524,22 +616,69 @@ func (a *Auth) clearCookie(w http.ResponseWriter, r *http.Request) {
 		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil || a.cfg.SecureCookie, MaxAge: -1})
 }
 
-// checkPassword compares password with hash when the user is known, and
-// with a dummy hash otherwise (an unknown user takes as long as a known one),
-// waiting for one of the hashing slots first. It fails only when ctx ends
-// while waiting.
-func (a *Auth) checkPassword(ctx context.Context, known bool, hash, password string) (bool, error) {
+// throttled answers 429 when the source, or the name from this source, is
+// locked out, and reports whether it did.
+func (a *Auth) throttled(w http.ResponseWriter, user, src, pair string) bool {
+	now := a.now()
+	bySrc, byPair := a.byIP.lockedFor(src, now), a.byPair.lockedFor(pair, now)
+	wait := max(bySrc, byPair)
+	if wait <= 0 {
+		return false
+	}
+	secs := int((wait + time.Second - 1) / time.Second)
+	what := "for this name from this address"
+	if bySrc >= byPair {
+		what = "from this address"
+	}
+	a.met.LoginFailed(LoginFailureThrottled)
+	a.log.Warn("auth: sign-in throttled", "user", user, "source", src, "locked", what, "retry_after_s", secs)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many failed sign-ins %s; try again in %d s", what, secs))
+	return true
+}
+
+// failed records, logs and counts a failed sign-in, and logs the lock-outs
+// (and the slow-down) it starts.
+func (a *Auth) failed(r *http.Request, user, src, pair, reason string) {
+	now := a.now()
+	a.met.LoginFailed(reason)
+	a.log.Warn("auth: 401 sign-in failed", "path", r.URL.Path, "user", user, "source", src, "reason", reason)
+	if d := a.byPair.fail(pair, now); d > 0 {
+		a.log.Warn("auth: sign-in locked out for this user from this source", "user", user, "source", src,
+			"for", d, "failures", a.cfg.MaxFailures)
+	}
+	if d := a.byIP.fail(src, now); d > 0 {
+		a.log.Warn("auth: sign-in locked out for this source", "source", src, "for", d,
+			"failures", a.cfg.MaxFailuresPerIP)
+	}
+	if d := a.byUser.fail(user, now); d > 0 {
+		a.log.Warn("auth: sign-ins for this user slowed: many failures from all sources", "user", user,
+			"for", d, "failures", a.cfg.MaxFailuresPerUser, "wait", a.cfg.SlowDown)
+	}
+}
+
+// takeHashSlot waits for one of the hashing slots; it fails only when ctx
+// ends while waiting. releaseHashSlot gives it back.
+func (a *Auth) takeHashSlot(ctx context.Context) error {
 	select {
 	case a.hashing <- struct{}{}:
+		return nil
 	case <-ctx.Done():
-		return false, ctx.Err()
+		return ctx.Err()
 	}
-	defer func() { <-a.hashing }()
+}
+
+func (a *Auth) releaseHashSlot() { <-a.hashing }
+
+// comparePassword compares password with hash when the user is known, and
+// with a dummy hash otherwise (an unknown user takes as long as a known
+// one). The caller holds a hashing slot.
+func (a *Auth) comparePassword(known bool, hash, password string) bool {
 	if !known {
 		a.dummyCompare(password)
-		return false, nil
+		return false
 	}
-	return CheckPassword(hash, password), nil
+	return CheckPassword(hash, password)
 }
 
 func (a *Auth) dummyCompare(password string) {
@@ -554,9 +693,10 @@ func (a *Auth) dummyCompare(password string) {
 	}
 }
 
-// sourceIP is the request's peer address without the port. Forwarded-for
-// headers are not trusted: a proxy in front must be configured to keep the
-// peer address meaningful.
+// sourceIP is the request's peer address without the port (the audit's
+// source; throttling counts by sourceKey). Forwarded-for headers are not
+// trusted: a proxy in front must be configured to keep the peer address
+// meaningful.
 func sourceIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -663,8 +803,9 @@ func (t *throttle) lockedFor(key string, now time.Time) time.Duration {
 	return 0
 }
 
-// fail records a failure; the max-th within the window starts a lock-out.
-func (t *throttle) fail(key string, now time.Time) {
+// fail records a failure; the max-th within the window starts a lock-out,
+// whose length it returns (0 when none started).
+func (t *throttle) fail(key string, now time.Time) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	f := t.keys[key]
@@ -691,7 +832,9 @@ func (t *throttle) fail(key string, now time.Time) {
 		f.strikes++
 		f.lockedUntil = now.Add(lock)
 		f.count, f.first = 0, now
+		return lock
 	}
+	return 0
 }
 
 // reset forgets key (a successful sign-in).

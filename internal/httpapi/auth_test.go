@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -58,6 +60,38 @@ type authEnv struct {
 	srv   *httptest.Server
 	// configure, when set, adds to the API's options (recordings_test.go).
 	configure func(*Options)
+	// authConfig, when set, replaces DefaultAuthConfig.
+	authConfig *AuthConfig
+	// server, when set, serves the API as `hotline serve` does: NewServer
+	// with these limits, on a LimitListener (ln).
+	server *ServerConfig
+	ln     *Listener
+	// logins counts the refused sign-ins (AuthMetrics).
+	logins *loginCounts
+}
+
+// loginCounts is an AuthMetrics that remembers.
+type loginCounts struct {
+	mu sync.Mutex
+	by map[string]int
+}
+
+func (c *loginCounts) LoginFailed(reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.by[reason]++
+}
+
+func (c *loginCounts) get(reason string) int { c.mu.Lock(); defer c.mu.Unlock(); return c.by[reason] }
+
+// newAuthEnvTuned is newAuthEnv with tune setting the env's fields first.
+func newAuthEnvTuned(t *testing.T, tune func(e *authEnv)) *authEnv {
+	t.Helper()
+	e := &authEnv{t: t, dir: filepath.Join(t.TempDir(), "data"), logs: &syncBuffer{},
+		clock: &testClock{t: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}}
+	tune(e)
+	e.open()
+	return e
 }
 
 func newAuthEnv(t *testing.T) *authEnv {
@@ -81,8 +115,13 @@ func (e *authEnv) open() {
 	require.NoError(t, err)
 	require.NoError(t, st.Migrate(t.Context()))
 	e.st = st
-	e.auth, err = NewAuth(AuthOptions{Store: st, Config: DefaultAuthConfig(), Now: e.clock.Now,
-		Logger: slog.New(slog.NewTextHandler(e.logs, nil))})
+	cfg := DefaultAuthConfig()
+	if e.authConfig != nil {
+		cfg = *e.authConfig
+	}
+	e.logins = &loginCounts{by: map[string]int{}}
+	log := slog.New(slog.NewTextHandler(e.logs, nil))
+	e.auth, err = NewAuth(AuthOptions{Store: st, Config: cfg, Now: e.clock.Now, Logger: log, Metrics: e.logins})
 	require.NoError(t, err)
 	e.auth.dummyCost = bcrypt.MinCost // users here are hashed at MinCost too
 	mux := http.NewServeMux()
@@ -97,7 +136,14 @@ func (e *authEnv) open() {
 			p, _ := PrincipalFrom(r.Context())
 			writeJSON(w, http.StatusOK, map[string]string{"user": p.Username})
 		})))
-	e.srv = httptest.NewServer(mux)
+	if e.server == nil {
+		e.srv = httptest.NewServer(mux)
+	} else {
+		e.srv = httptest.NewUnstartedServer(nil)
+		e.ln = LimitListener(e.srv.Listener, e.server.MaxConnections, e.server.MaxConnectionsPerSource, log)
+		e.srv.Listener, e.srv.Config = e.ln, NewServer(*e.server, mux, log)
+		e.srv.Start()
+	}
 	t.Cleanup(e.close)
 }
 
@@ -136,6 +182,18 @@ func (e *authEnv) browser() *client {
 	jar, err := cookiejar.New(nil)
 	require.NoError(e.t, err)
 	return &client{e: e, http: &http.Client{Jar: jar}}
+}
+
+// browserFrom is a browser whose connections come from the loopback
+// address ip (Linux routes all of 127/8 to lo), a source of its own.
+func (e *authEnv) browserFrom(ip string) *client {
+	b := e.browser()
+	b.ip = ip
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
+	b.http.Transport = &http.Transport{DialContext: d.DialContext}
+	b.http.Timeout = 20 * time.Second
+	e.t.Cleanup(b.http.CloseIdleConnections)
+	return b
 }
 
 type response struct {
@@ -264,7 +322,7 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 	require.NotContains(t, e.logs.String(), "wrong horse", "passwords never reach the log")
 }
 
-func TestLoginThrottledPerUsername(t *testing.T) {
+func TestLoginThrottledPerSourceAndUsername(t *testing.T) {
 	e := newAuthEnv(t)
 	e.addUser("anna", store.RoleAgent, "correct horse")
 	b := e.browser()
@@ -275,8 +333,11 @@ func TestLoginThrottledPerUsername(t *testing.T) {
 	r := b.login("ANNA", "correct horse")
 	require.Equal(t, http.StatusTooManyRequests, r.code, "locked out: even the right password waits")
 	require.Equal(t, "60", r.header.Get("Retry-After"))
-	require.Contains(t, r.str("error"), "try again in 60 s")
+	require.Contains(t, r.str("error"), "too many failed sign-ins for this name from this address; try again in 60 s")
 	require.Contains(t, e.logs.String(), "sign-in throttled")
+	require.Contains(t, e.logs.String(), "sign-in locked out for this user from this source")
+	require.Equal(t, 5, e.logins.get(LoginFailureWrongPassword))
+	require.Equal(t, 1, e.logins.get(LoginFailureThrottled))
 
 	e.clock.Advance(61 * time.Second)
 	for range 5 {
@@ -304,6 +365,92 @@ func TestLoginThrottledPerSourceAddress(t *testing.T) {
 	r := b.login("anna", "correct horse")
 	require.Equal(t, http.StatusTooManyRequests, r.code)
 	require.NotEmpty(t, r.header.Get("Retry-After"))
+	require.Contains(t, r.str("error"), "too many failed sign-ins from this address")
+	require.Equal(t, 20, e.logins.get(LoginFailureUnknownUser))
+	require.Contains(t, e.logs.String(), "sign-in locked out for this source")
+}
+
+// Issue 14, finding 5: wrong passwords for boris from one source lock that
+// source out, never boris: he signs in from another address at once, and
+// keeps doing so while the guessing source stays locked.
+func TestLockoutFromOneSourceLeavesTheAgentIn(t *testing.T) {
+	e := newAuthEnv(t)
+	e.addUser("boris", store.RoleAgent, "correct horse")
+	guesser, boris := e.browserFrom("127.0.0.2"), e.browserFrom("127.0.0.1")
+
+	for round := range 3 { // the back-off grows for the guesser, not for boris
+		for i := range 5 {
+			require.Equal(t, http.StatusUnauthorized, guesser.login("boris", fmt.Sprintf("guess%d", i)).code)
+		}
+		r := guesser.login("boris", "correct horse")
+		require.Equal(t, http.StatusTooManyRequests, r.code, "round %d: the guessing source is locked out", round)
+		require.Equal(t, strconv.Itoa(60<<round), r.header.Get("Retry-After"))
+
+		r = boris.login("boris", "correct horse")
+		require.Equal(t, http.StatusOK, r.code, "round %d: boris from his own address: %v", round, r.body)
+		require.Equal(t, http.StatusOK, boris.me().code)
+		e.clock.Advance(time.Duration(60<<round)*time.Second + time.Second)
+	}
+	require.Equal(t, 15, e.logins.get(LoginFailureWrongPassword))
+	require.Equal(t, 3, e.logins.get(LoginFailureThrottled))
+	logs := e.logs.String()
+	require.Contains(t, logs, "source=127.0.0.2")
+	require.Contains(t, logs, "reason=wrong_password")
+
+	// 20 failures from the guesser with any names lock the whole address,
+	// still not boris elsewhere.
+	for i := range 20 {
+		require.Equal(t, http.StatusUnauthorized, guesser.login(fmt.Sprintf("user%d", i), "guess").code)
+	}
+	require.Equal(t, http.StatusTooManyRequests, guesser.login("anyone", "guess").code)
+	require.Equal(t, http.StatusOK, e.browserFrom("127.0.0.1").login("boris", "correct horse").code)
+}
+
+// Guessing one name from many sources, each under its own limits, is slowed
+// past MaxFailuresPerUser: every sign-in as that name waits SlowDown, and
+// the real agent still gets in.
+func TestDistributedGuessingIsSlowedNeverLocked(t *testing.T) {
+	cfg := DefaultAuthConfig()
+	cfg.MaxFailuresPerUser, cfg.SlowDown = 12, 400*time.Millisecond
+	e := newAuthEnvTuned(t, func(e *authEnv) { e.authConfig = &cfg })
+	e.addUser("boris", store.RoleAgent, "correct horse")
+
+	timed := func(c *client, password string) (int, time.Duration) {
+		start := time.Now()
+		r := c.login("boris", password)
+		return r.code, time.Since(start)
+	}
+	boris := e.browserFrom("127.0.0.1")
+	code, took := timed(boris, "correct horse")
+	require.Equal(t, http.StatusOK, code)
+	require.Less(t, took, cfg.SlowDown, "not slowed before the guessing")
+
+	for src := 2; src <= 5; src++ { // 4 sources × 3 failures: under each source's limits
+		c := e.browserFrom(fmt.Sprintf("127.0.0.%d", src))
+		for range 3 {
+			code, _ := timed(c, "guess")
+			require.Equal(t, http.StatusUnauthorized, code)
+		}
+	}
+	require.Contains(t, e.logs.String(), "sign-ins for this user slowed")
+	code, took = timed(boris, "correct horse")
+	require.Equal(t, http.StatusOK, code, "slowed, never refused")
+	require.GreaterOrEqual(t, took, cfg.SlowDown)
+	code, took = timed(e.browserFrom("127.0.0.6"), "guess")
+	require.Equal(t, http.StatusUnauthorized, code)
+	require.GreaterOrEqual(t, took, cfg.SlowDown, "a guess from a fresh source waits too")
+	code, took = timed(boris, "correct horse")
+	require.Equal(t, http.StatusOK, code)
+	require.GreaterOrEqual(t, took, cfg.SlowDown)
+	e.addUser("anna", store.RoleAgent, "correct horse")
+	start := time.Now()
+	require.Equal(t, http.StatusOK, e.browserFrom("127.0.0.1").login("anna", "correct horse").code)
+	require.Less(t, time.Since(start), cfg.SlowDown, "other names are not slowed")
+
+	e.clock.Advance(cfg.FailureWindow + time.Second)
+	code, took = timed(boris, "correct horse")
+	require.Equal(t, http.StatusOK, code)
+	require.Less(t, took, cfg.SlowDown, "the slow-down ends with the window")
 }
 
 func TestSessionSurvivesRestart(t *testing.T) {
@@ -372,6 +519,24 @@ func TestLogout(t *testing.T) {
 
 	b.http.Jar.SetCookies(mustURL(t, e.srv.URL), cookies)
 	require.Equal(t, http.StatusUnauthorized, b.me().code, "the session is gone on the server too")
+}
+
+// POST /api/v1/logout with an API token is refused, and says so: the token
+// is not a session and keeps working until disabled.
+func TestLogoutWithTokenIsRefused(t *testing.T) {
+	e := newAuthEnv(t)
+	secret, err := GenerateAPIToken()
+	require.NoError(t, err)
+	require.NoError(t, e.st.CreateToken(t.Context(), store.APIToken{ID: "t1", Name: "helpdesk", Role: store.RoleAgent,
+		Hash: store.TokenHash(secret), CreatedAt: e.clock.Now()}))
+	script := &client{e: e, http: http.DefaultClient}
+	bearer := map[string]string{"Authorization": "Bearer " + secret}
+
+	r := script.do("POST", "/api/v1/logout", nil, bearer)
+	require.Equal(t, http.StatusBadRequest, r.code)
+	require.Contains(t, r.str("error"), "hotline token disable helpdesk")
+	require.Equal(t, http.StatusOK, script.do("GET", "/api/v1/me", nil, bearer).code, "the token still works, as the answer said")
+	require.Contains(t, e.logs.String(), "sign-out with an API token refused")
 }
 
 func TestCSRF(t *testing.T) {
@@ -515,9 +680,11 @@ func TestAuthConfigValidate(t *testing.T) {
 	bad := good
 	bad.SessionTTL, bad.IdleTimeout, bad.MaxFailures = 0, time.Second, 0
 	bad.AllowedOrigins = []string{"ftp://x", "a b"}
+	bad.MaxFailuresPerUser, bad.SlowDown = -1, time.Minute
 	err := bad.Validate()
 	require.Error(t, err)
-	for _, want := range []string{"session_ttl", "idle_timeout", "max_failures", `"ftp://x"`, `"a b"`} {
+	for _, want := range []string{"session_ttl", "idle_timeout", "max_failures", `"ftp://x"`, `"a b"`,
+		"max_failures_per_user", "slow_down must be at most 30s"} {
 		require.Contains(t, err.Error(), want)
 	}
 	_, err = NewAuth(AuthOptions{Store: nil, Config: good})
@@ -619,8 +786,7 @@ func TestSignInsWaitForAHashingSlot(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err := e.auth.checkPassword(ctx, true, "x", "y")
-	require.ErrorIs(t, err, context.Canceled)
+	require.ErrorIs(t, e.auth.takeHashSlot(ctx), context.Canceled)
 
 	<-e.auth.hashing
 	select {

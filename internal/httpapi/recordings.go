@@ -455,7 +455,8 @@ func (a *API) recordingAudio(w http.ResponseWriter, r *http.Request) {
 		action = AuditDownload
 	}
 	rangeHdr := r.Header.Get("Range")
-	sw := &statusWriter{ResponseWriter: w, onHeader: func(code int) {
+	// A long recording outlasts WriteTimeout: it bounds each chunk instead.
+	sw := &statusWriter{ResponseWriter: streaming(w, r), onHeader: func(code int) {
 		if r.Method == http.MethodGet && (code == http.StatusOK || code == http.StatusPartialContent) &&
 			a.auditable(p.Username, rec.ID, action, rangeHdr) {
 			a.audit(r, p, action, rec.ID, rec.CallID, rangeHdr)
@@ -570,6 +571,9 @@ func (a *API) setLegalHold(w http.ResponseWriter, r *http.Request) {
 		Hold *bool `json:"hold"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxHoldBody)).Decode(&req); err != nil || req.Hold == nil {
+		if bodyTooLarge(w, err) {
+			return
+		}
 		writeError(w, http.StatusBadRequest, `send JSON {"hold": true} or {"hold": false}`)
 		return
 	}

@@ -21,12 +21,8 @@ import (
 	"github.com/hotline/hotline/internal/tickets"
 )
 
-// linkedTickets is the helpdesk as serve could wire it: the service, and the
-// store's TicketsOfCall for GET /api/v1/calls/{id}.
-type linkedTickets struct {
-	*tickets.Service
-	CallTickets
-}
+// The Service offers CallTickets itself (TicketsOfCall), as serve wires it.
+var _ CallTickets = (*tickets.Service)(nil)
 
 // ticketEnv is the API with the real tickets.Service over the real SQLite
 // store of authEnv: anna works support, boris billing, sam supervises.
@@ -55,7 +51,7 @@ func newTicketEnvOn(t *testing.T, database string) *ticketEnv {
 		st, ok := o.Calls.(tickets.Store)
 		require.True(t, ok, "the store keeps tickets")
 		e.svc = tickets.New(st, tickets.Options{Now: func() time.Time { return clock() }})
-		o.Tickets = linkedTickets{Service: e.svc, CallTickets: st}
+		o.Tickets = e.svc
 		o.AgentQueues = func(user string) []string {
 			return map[string][]string{"anna": {"support"}, "boris": {"billing"}}[user]
 		}
