@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -30,6 +31,7 @@ import (
 	"github.com/hotline/hotline/internal/store"
 	"github.com/hotline/hotline/internal/switchboard"
 	"github.com/hotline/hotline/internal/tickets"
+	"github.com/hotline/hotline/internal/wallboard"
 	"github.com/hotline/hotline/internal/web"
 	"github.com/hotline/hotline/internal/webhooks"
 	"github.com/hotline/hotline/recordings"
@@ -141,11 +143,14 @@ type node struct {
 	// webhooks delivers the outbox to the webhook endpoints; closed before
 	// the store (what it has not delivered stays in the outbox).
 	webhooks *webhooks.Dispatcher
-	sip      *sip.Server
-	http     *http.Server
-	httpLn   net.Listener
+	// wall pushes the live state to supervisors; nil without queues. It
+	// runs until Shutdown begins.
+	wall   *wallboard.Board
+	sip    *sip.Server
+	http   *http.Server
+	httpLn net.Listener
 
-	wg        sync.WaitGroup // the HTTP server, the store gauge and the retention sweeper
+	wg        sync.WaitGroup // the HTTP server, the store gauge, the retention sweeper and the wallboard
 	acdWG     sync.WaitGroup // the ACD actor and the desk's dispatcher
 	stopACD   context.CancelFunc
 	stopSweep context.CancelFunc
@@ -208,7 +213,7 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 	n.tickets = tickets.New(n.store, tickets.Options{Logger: log.With("component", "tickets"), OnChange: n.webhooks.Notify})
 	n.tickets.Start()
 	if len(cfg.ACD.Queues) > 0 {
-		if err = n.startDesk(); err != nil {
+		if err = n.startDesk(m.Queues); err != nil {
 			return err
 		}
 	}
@@ -276,6 +281,9 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 		opts.Agents, opts.Queues = n.hub, n.desk
 		opts.CallControl = pciControl{n.desk}
 		opts.CurrentCaller = n.desk.CallerOf
+		n.wall = wallboard.New(n.desk, nil, wallboard.Options{Logger: log.With("component", "wallboard")})
+		opts.Wallboard = n.wall
+		opts.AgentControl = agentControl{desk: n.desk, hub: n.hub, agents: membersOf(cfg)}
 	}
 	api := httpapi.New(opts)
 	if n.httpLn, err = httpapi.Listen(cfg.HTTP.Addr, cfg.HTTP.ServerConfig, log); err != nil {
@@ -289,6 +297,13 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 		defer n.wg.Done()
 		n.tapes.RunSweeper(sweepCtx, n.store, cfg.Recordings.SweepEvery)
 	}()
+	if n.wall != nil {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.wall.Run(sweepCtx)
+		}()
+	}
 	go func() {
 		defer n.wg.Done()
 		if err := n.http.Serve(n.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -323,8 +338,9 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 	return nil
 }
 
-// startDesk starts the ACD, its dispatcher and the agents' softphone hub.
-func (n *node) startDesk() error {
+// startDesk starts the ACD, its dispatcher and the agents' softphone hub;
+// q gets the handle times from the agents' state changes.
+func (n *node) startDesk(q *metrics.Queues) error {
 	a, err := acd.New(n.cfg.ACD, acd.Options{Logger: n.log.With("component", "acd")})
 	if err != nil {
 		return err
@@ -340,6 +356,7 @@ func (n *node) startDesk() error {
 		n.writer.AppendAgentEvent(store.AgentEvent{
 			ID: uuid.NewString(), AgentID: d.Agent, At: d.At, State: string(d.State), Reason: d.Reason, CallID: d.Call,
 		})
+		q.AgentState(d.Agent, d.Call, d.Queue, string(d.State), d.At)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n.stopACD = cancel
@@ -368,14 +385,24 @@ func (n *node) queueGauges(q *metrics.Queues) {
 	if err != nil {
 		return
 	}
+	byQueue := map[string]map[string]int{}
 	for _, qs := range snap.Queues {
 		q.SetQueue(qs.Name, qs.Waiting, qs.Staffed, qs.LongestWait)
+		byQueue[qs.Name] = map[string]int{}
 	}
 	byState := map[string]int{}
 	for _, a := range snap.Agents {
 		byState[string(a.State)]++
+		for _, name := range a.Queues {
+			if byQueue[name] != nil {
+				byQueue[name][string(a.State)]++
+			}
+		}
 	}
 	q.SetAgents(byState)
+	for name, states := range byQueue {
+		q.SetQueueAgents(name, states)
+	}
 }
 
 // SIPAddr is where SIP listens (the real port when the config said 0).
@@ -420,6 +447,19 @@ func queuesOfAgents(cfg config.Config) func(user string) []string {
 		}
 	}
 	return func(user string) []string { return byAgent[user] }
+}
+
+// membersOf returns every agent of the configured queues, each once.
+func membersOf(cfg config.Config) []string {
+	var out []string
+	for _, q := range cfg.ACD.Queues {
+		for _, m := range q.Members {
+			if !slices.Contains(out, m.Agent) {
+				out = append(out, m.Agent)
+			}
+		}
+	}
+	return out
 }
 
 // dispositions are each queue's wrap-up codes.

@@ -31,6 +31,13 @@ type Options struct {
 	// Auth (auth.go) signs people in and guards every /api/v1 route by role.
 	// nil leaves the routes open, for handler tests only: serve sets it.
 	Auth *Auth
+	// Wallboard is the supervisors' live push (GET /api/v1/supervisor/ws,
+	// supervisorws.go); nil: no such route.
+	Wallboard Wallboard
+	// AgentControl serves the supervisors' POST
+	// /api/v1/agents/{id}/not-ready and .../sign-out (agents.go); nil: no
+	// such routes.
+	AgentControl AgentControl
 	// Agents serves the agents' softphone WebSockets (GET /api/v1/agent/ws).
 	Agents AgentSessions
 	// Queues is the ACD's live view for GET /api/v1/queues (supervisors); nil without queues.
@@ -68,6 +75,11 @@ type Options struct {
 	// wrapping up ("" when none): that caller's tickets are the agent's to
 	// act on. nil: none.
 	CurrentCaller func(agent string) string
+
+	// Stats serves the KPI reports of GET /api/v1/stats (stats.go) to
+	// supervisors, with StatsThresholds; nil: no such route.
+	Stats           StatsReader
+	StatsThresholds StatsThresholds
 }
 
 // API is the HTTP handler tree.
@@ -106,6 +118,10 @@ func New(opt Options) *API {
 	if opt.Auth != nil && opt.Agents != nil {
 		a.mux.HandleFunc("GET /api/v1/agent/ws", a.agentWS)
 	}
+	if opt.Wallboard != nil && opt.Auth != nil {
+		a.mux.HandleFunc("GET /api/v1/supervisor/ws", a.supervisorWS)
+	}
+	a.agentRoutes()
 	if opt.Pages != nil {
 		a.mux.Handle("/", opt.Pages)
 		a.mux.Handle("GET /{$}", http.RedirectHandler("/agent/", http.StatusFound))
@@ -117,6 +133,7 @@ func New(opt Options) *API {
 	a.mux.Handle("GET /api/v1/calls/{id}", a.require(store.RoleSupervisor, a.getCall))
 	a.recordingsRoutes()
 	a.ticketsRoutes()
+	a.statsRoutes()
 	return a
 }
 

@@ -139,6 +139,32 @@ func (d *Desk) CallerOf(agent string) string {
 	return ""
 }
 
+// Errors of SetNotReady.
+var (
+	// ErrUnknownAgent: no queue has the agent as a member.
+	ErrUnknownAgent = errors.New("switchboard: no such agent in the queues")
+	// ErrUnknownReason: the reason is not one of the configured not-ready
+	// reasons.
+	ErrUnknownReason = errors.New("switchboard: not a configured not-ready reason")
+)
+
+// SetNotReady puts an agent in not ready with reason (one of the
+// configured reasons; "" is the first), on a supervisor's word; on a call,
+// the ACD applies it when the call ends.
+func (d *Desk) SetNotReady(agent, reason string) error {
+	if !slices.Contains(d.acd.Agents(), agent) {
+		return ErrUnknownAgent
+	}
+	if reason == "" && len(d.reasons) > 0 {
+		reason = d.reasons[0]
+	}
+	if !slices.Contains(d.reasons, reason) {
+		return fmt.Errorf("%w: %q (the reasons are %s)", ErrUnknownReason, reason, strings.Join(d.reasons, ", "))
+	}
+	d.submit(acd.Input{Kind: acd.AgentNotReady, Agent: agent, Reason: reason})
+	return nil
+}
+
 // Caller returns a live call's caller number and queue, and when an agent
 // answered it (zero while it waits), for the wallboard.
 func (d *Desk) Caller(callID string) (from, queue string, connected time.Time, ok bool) {

@@ -1,0 +1,86 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/hotline/hotline/internal/store"
+)
+
+// Wallboard is the supervisors' live push; *wallboard.Board is one. Watch
+// delivers the current state and then each change, as JSON messages.
+type Wallboard interface {
+	Watch() (messages <-chan []byte, stop func())
+}
+
+// wallboardPing is how often the server pings a watching supervisor's
+// socket; a socket that does not answer within wallboardPing is closed.
+const wallboardPing = 15 * time.Second
+
+// supervisorWS is GET /api/v1/supervisor/ws: supervisor protocol v1. The
+// server sends {"v":1,"type":"wallboard",...} (see package wallboard: the
+// queues with waiting, ringing, talking, longest wait, agents by state and
+// today's figures; the agents with state, reason, since, current call and
+// calls handled today) at once and then whenever something changed, at
+// most four times a second. The browser sends nothing; whatever it sends
+// is ignored. Supervisors and admins only, with the same Origin check as
+// the agents' socket.
+func (a *API) supervisorWS(w http.ResponseWriter, r *http.Request) {
+	p, err := a.opt.Auth.Identify(r)
+	if err != nil {
+		if errors.Is(err, ErrUnauthenticated) {
+			writeError(w, http.StatusUnauthorized, "sign in first")
+			return
+		}
+		a.opt.Logger.Error("supervisor socket: identify", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "the user store is not reachable; try again")
+		return
+	}
+	if !p.Role.AtLeast(store.RoleSupervisor) {
+		a.opt.Auth.Forbid(w, r, "role", "the wallboard is for supervisors")
+		return
+	}
+	if err := a.opt.Auth.CheckOrigin(r); err != nil {
+		a.opt.Auth.Forbid(w, r, "origin", err.Error())
+		return
+	}
+	longLived(w)
+	// The Origin was checked above against the host and the configured list.
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		a.opt.Logger.Info("supervisor socket upgrade failed", "user", p.Username, "err", err)
+		return
+	}
+	defer conn.CloseNow()
+	ctx := conn.CloseRead(r.Context()) // reads (and drops) what the browser sends; ends ctx on close
+	messages, stop := a.opt.Wallboard.Watch()
+	defer stop()
+	ping := time.NewTicker(wallboardPing)
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case m := <-messages:
+			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			err := conn.Write(wctx, websocket.MessageText, m)
+			cancel()
+			if err != nil {
+				a.opt.Logger.Debug("supervisor socket closed", "user", p.Username, "err", err)
+				return
+			}
+		case <-ping.C:
+			pctx, cancel := context.WithTimeout(ctx, wallboardPing)
+			err := conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				a.opt.Logger.Debug("supervisor socket silent; closed", "user", p.Username, "err", err)
+				return
+			}
+		}
+	}
+}
