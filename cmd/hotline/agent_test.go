@@ -435,3 +435,15 @@ func TestBridgeSurvivesHoldAndReconnect(t *testing.T) {
 	}
 	require.Equal(t, []string{"held", "resumed"}, kinds, "hold is in the call's events")
 }
+
+// The agent socket takes a signed-in agent's session, never an API token,
+// as the protocol doc says.
+func TestAgentSocketRefusesTokens(t *testing.T) {
+	n := startTestNode(t, nodeOptions{extra: agentQueues})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := agentclient.Dial(ctx, "ws://"+n.HTTPAddr()+"/api/v1/agent/ws",
+		agentclient.Options{Header: http.Header{"Authorization": {"Bearer " + n.token}}})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "403")
+}

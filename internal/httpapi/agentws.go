@@ -18,7 +18,8 @@ type AgentSessions interface {
 }
 
 // agentWS is GET /api/v1/agent/ws: the agent protocol (see package
-// softphone) for a signed-in agent. The session (or token) and the Origin
+// softphone) for a signed-in agent: a session, never an API token (a token
+// names a script, not an agent; 403). The session and the Origin
 // are checked here, before the upgrade.
 func (a *API) agentWS(w http.ResponseWriter, r *http.Request) {
 	p, err := a.opt.Auth.Identify(r)

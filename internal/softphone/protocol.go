@@ -12,8 +12,10 @@
 // # Transport
 //
 // One WebSocket per signed-in agent: GET /api/v1/agent/ws. The HTTP layer
-// checks the session cookie (or Bearer token) and the Origin before the
-// connection reaches this package. Every frame is a text frame holding one
+// checks the session cookie and the Origin before the connection reaches
+// this package. API tokens are refused (403): a token names a script, not
+// an agent. A desktop client signs in as the agent (POST /api/v1/login)
+// and sends the session cookie it gets. Every frame is a text frame holding one
 // JSON object, at most MaxMessageBytes long:
 //
 //	{"v":1,"type":"<type>", ...fields}
