@@ -29,16 +29,22 @@ type Set struct {
 // runtime and process collectors.
 func New() *Set {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return newSet(reg, reg)
+}
+
+// newSet builds the sets on r, which registers on reg; a test passes an r
+// that also keeps the collectors, to walk what the process registers.
+func newSet(reg *prometheus.Registry, r prometheus.Registerer) *Set {
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return &Set{
 		Registry:   reg,
-		SIP:        newSIP(reg),
-		RTP:        newRTP(reg),
-		Calls:      newCalls(reg),
-		Store:      newStore(reg),
-		Queues:     newQueues(reg),
-		Recordings: newRecordings(reg),
-		Webhooks:   NewWebhooks(reg),
+		SIP:        newSIP(r),
+		RTP:        newRTP(r),
+		Calls:      newCalls(r),
+		Store:      newStore(r),
+		Queues:     newQueues(r),
+		Recordings: newRecordings(r),
+		Webhooks:   NewWebhooks(r),
 	}
 }
 
@@ -211,9 +217,13 @@ func newStore(reg prometheus.Registerer) *Store {
 // SetPending reports the writer's backlog.
 func (s *Store) SetPending(n int) { s.pending.Set(float64(n)) }
 
-// Queues exposes the ACD: raw counters and a wait histogram from which any
-// service level or ASA can be computed in PromQL (see KPI.md), and the live
-// figures as gauges.
+// Queues exposes the ACD: raw counters, a wait histogram and a handle-time
+// histogram from which any service level, ASA, abandon rate or AHT can be
+// computed in PromQL (see KPI.md), and the live figures as gauges: waiting
+// now, longest wait now, and agents by state, overall and per queue. The
+// dashboard and alert rules in deploy/ are written against these names. It
+// satisfies switchboard.QueueMetrics (Left); cmd feeds the gauges from the
+// ACD's snapshot and the handle times from the desk's agent state changes.
 type Queues struct {
 	wait     *prometheus.HistogramVec
 	left     *prometheus.CounterVec
@@ -223,6 +233,14 @@ type Queues struct {
 	staffed  *prometheus.GaugeVec
 	statesMu sync.Mutex
 	states   map[string]bool // agent states seen, so a state with no agent left reads 0
+
+	handle      *prometheus.HistogramVec // per queue and part (talk, hold, wrapup)
+	queueAgents *prometheus.GaugeVec     // per queue and state
+	queueMu     sync.Mutex
+	queueStates map[string]map[string]bool // per queue, the states seen (see states)
+	queuesSeen  map[string]bool            // queues whose series SetQueue created at zero
+	handlingMu  sync.Mutex
+	handling    map[string]*handling // by agent id: the call each agent is handling now
 }
 
 func newQueues(reg prometheus.Registerer) *Queues {
@@ -248,8 +266,25 @@ func newQueues(reg prometheus.Registerer) *Queues {
 			Name: "hotline_agents", Help: "Agents by state now.",
 		}, []string{"state"}),
 		states: map[string]bool{},
+		handle: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hotline_queue_handle_seconds",
+			Help: "Handle time of the calls agents finished (wrap-up over), by queue and part (talk, hold, wrapup); " +
+				"each handled call is observed once per part, so AHT = sum of _sum over parts / _count of one part.",
+			Buckets: []float64{5, 10, 20, 30, 45, 60, 90, 120, 180, 240, 300, 420, 600, 900, 1200, 1800, 3600},
+		}, []string{"queue", "part"}),
+		queueAgents: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hotline_queue_agents",
+			Help: "Members of the queue by agent state now (an agent in two queues counts in both).",
+		}, []string{"queue", "state"}),
+		queueStates: map[string]map[string]bool{},
+		queuesSeen:  map[string]bool{},
+		handling:    map[string]*handling{},
 	}
-	reg.MustRegister(q.wait, q.left, q.waiting, q.longest, q.staffed, q.agents)
+	reg.MustRegister(q.wait, q.left, q.waiting, q.longest, q.staffed, q.agents, q.handle, q.queueAgents)
+	for _, st := range agentStates {
+		q.states[st] = true
+		q.agents.WithLabelValues(st)
+	}
 	return q
 }
 
@@ -259,8 +294,28 @@ func (q *Queues) Left(queue, outcome string, wait time.Duration) {
 	q.left.WithLabelValues(queue, outcome).Inc()
 }
 
-// SetQueue sets a queue's live figures.
+// queueOutcomes are the outcomes of hotline_queue_wait_seconds and
+// hotline_queue_calls_total (switchboard.Outcome* of a queue stay).
+var queueOutcomes = []string{"answered", "abandoned", "overflow"}
+
+// SetQueue sets a queue's live figures. The first time it sees a queue it
+// also creates the queue's wait, outcome and handle-time series at zero, so
+// increase() in PromQL counts a queue's first calls and a service level
+// divides by zero abandons rather than by a missing series.
 func (q *Queues) SetQueue(queue string, waiting, staffed int, longest time.Duration) {
+	q.queueMu.Lock()
+	first := !q.queuesSeen[queue]
+	q.queuesSeen[queue] = true
+	q.queueMu.Unlock()
+	if first {
+		for _, o := range queueOutcomes {
+			q.wait.WithLabelValues(queue, o)
+			q.left.WithLabelValues(queue, o)
+		}
+		for _, p := range []string{PartTalk, PartHold, PartWrapup} {
+			q.handle.WithLabelValues(queue, p)
+		}
+	}
 	q.waiting.WithLabelValues(queue).Set(float64(waiting))
 	q.staffed.WithLabelValues(queue).Set(float64(staffed))
 	q.longest.WithLabelValues(queue).Set(longest.Seconds())
