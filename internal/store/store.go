@@ -123,6 +123,9 @@ type Store interface {
 
 	// What a crashed process left open: orphans.go.
 	OrphanStore
+
+	// The calls of KPI reports: stats_sql.go.
+	StatsStore
 }
 
 // Config selects and locates the database.

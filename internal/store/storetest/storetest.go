@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	runRecordings(t, fresh) // recordings.go: recordings and the audit log
 	runTickets(t, fresh)    // tickets.go: tickets and the webhook outbox
 	runOrphans(t, fresh)    // orphans.go: what a crashed process left open
+	runStats(t, fresh)      // stats.go: the KPI reports' reads
 }
 
 // base is an arrival time with sub-microsecond digits, which stores drop.
