@@ -276,12 +276,14 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 
 		Tickets:     n.tickets,
 		AgentQueues: queuesOfAgents(cfg),
+		Stats:       n.store,
 	}
 	if n.hub != nil {
 		opts.Agents, opts.Queues = n.hub, n.desk
 		opts.CallControl = pciControl{n.desk}
 		opts.CurrentCaller = n.desk.CallerOf
-		n.wall = wallboard.New(n.desk, nil, wallboard.Options{Logger: log.With("component", "wallboard")})
+		n.wall = wallboard.New(n.desk, todayFigures{st: n.store, loc: time.Local},
+			wallboard.Options{Logger: log.With("component", "wallboard")})
 		opts.Wallboard = n.wall
 		opts.AgentControl = agentControl{desk: n.desk, hub: n.hub, agents: membersOf(cfg)}
 	}

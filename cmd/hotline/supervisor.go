@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hotline/hotline/internal/httpapi"
+	"github.com/hotline/hotline/internal/kpi"
 	"github.com/hotline/hotline/internal/softphone"
 	"github.com/hotline/hotline/internal/switchboard"
+	"github.com/hotline/hotline/internal/wallboard"
 )
 
 // agentControl is the supervisors' hand on agents (httpapi.AgentControl):
@@ -39,4 +42,51 @@ func (c agentControl) SignOutAgent(_ context.Context, agent string) error {
 	c.desk.SignOut(agent)
 	c.hub.SignOut(agent)
 	return nil
+}
+
+// todayFigures computes the wallboard's figures of today so far
+// (wallboard.Today) with the KPI engine over the store: the same numbers
+// GET /api/v1/stats gives for today.
+type todayFigures struct {
+	st         httpapi.StatsReader
+	thresholds httpapi.StatsThresholds
+	loc        *time.Location
+}
+
+func (t todayFigures) Today(ctx context.Context, now time.Time) (wallboard.Figures, error) {
+	local := now.In(t.loc)
+	from := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, t.loc)
+	rep, err := httpapi.ReadReport(ctx, t.st, kpi.Config{
+		From: from, To: now, Location: t.loc, Threshold: t.thresholds.ServiceLevel,
+		QueueThresholds: t.thresholds.Queues, ShortAbandon: t.thresholds.ShortAbandon,
+	}, now)
+	if err != nil {
+		return wallboard.Figures{}, err
+	}
+	f := wallboard.Figures{Queues: map[string]wallboard.QueueFigures{}, Handled: map[string]int{}}
+	for _, q := range rep.Total.Queues {
+		v := wallboard.QueueFigures{
+			Offered: intOf(q.Offered), Answered: intOf(q.Answered), Abandoned: intOf(q.Abandoned),
+			ServiceLevel: q.SLDefault.Value, AbandonRate: q.AbandonRateLong.Value,
+		}
+		if q.SLDefault.ThresholdS != nil {
+			v.ThresholdS = int(*q.SLDefault.ThresholdS)
+		}
+		if q.ASA.Value != nil {
+			v.ASAMS = int64(*q.ASA.Value * 1000)
+		}
+		f.Queues[q.Queue] = v
+	}
+	for _, a := range rep.Total.Agents {
+		f.Handled[a.Agent] = intOf(a.Handled)
+	}
+	return f, nil
+}
+
+// intOf is a count figure's value.
+func intOf(f kpi.Figure) int {
+	if f.Value == nil {
+		return 0
+	}
+	return int(*f.Value)
 }

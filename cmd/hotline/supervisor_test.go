@@ -83,6 +83,28 @@ func TestWallboardFollowsTheQueue(t *testing.T) {
 
 	require.NoError(t, call.Hangup(ctx))
 	readBoard(t, c, 2*time.Second, func(m wallboard.Message) bool { return queueView(m, "billing").Waiting == 0 })
+
+	// Today's figures catch up within their refresh and equal the API's.
+	today := readBoard(t, c, 10*time.Second, func(m wallboard.Message) bool { return queueView(m, "billing").Today.Abandoned == 1 })
+	var rep struct {
+		Total struct {
+			Queues []struct {
+				Queue     string
+				Offered   struct{ Value *float64 }
+				Abandoned struct{ Value *float64 }
+			}
+		}
+	}
+	require.Equal(t, 200, n.getJSON("/api/v1/stats", &rep))
+	var found bool
+	for _, q := range rep.Total.Queues {
+		if q.Queue == "billing" {
+			found = true
+			require.Equal(t, float64(queueView(today, "billing").Today.Abandoned), *q.Abandoned.Value)
+			require.Equal(t, float64(queueView(today, "billing").Today.Offered), *q.Offered.Value)
+		}
+	}
+	require.True(t, found, "the stats API reports billing today")
 }
 
 // A supervisor puts an agent not ready and signs another out; both are

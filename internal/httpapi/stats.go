@@ -64,29 +64,13 @@ func (a *API) stats(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	// Calls and events a lookback before from, and events a lookahead after
-	// to, but never after now.
-	evTo := cfg.To.Add(statsLookahead)
-	if evTo.After(now) {
-		evTo = now
-	}
-	if evTo.Before(cfg.To) {
-		evTo = cfg.To
-	}
-	cfg.AsOf, cfg.EventsTo = now, evTo
-	calls, err := a.opt.Stats.ListCallsBetween(r.Context(), cfg.From.Add(-statsLookback), cfg.To, cfg.Queues)
-	if err != nil {
-		a.statsUnavailable(w, "stats: calls", err)
-		return
-	}
-	events, err := a.opt.Stats.ListAgentEvents(r.Context(), "", cfg.From.Add(-statsLookback), evTo)
-	if err != nil {
-		a.statsUnavailable(w, "stats: agent events", err)
-		return
-	}
-	rep, err := kpi.Compute(cfg, kpiCalls(calls), kpiEvents(events))
-	if err != nil {
+	rep, err := ReadReport(r.Context(), a.opt.Stats, cfg, now)
+	switch {
+	case errors.Is(err, kpi.ErrConfig):
 		writeError(w, http.StatusBadRequest, strings.TrimPrefix(err.Error(), "kpi: bad config: "))
+		return
+	case err != nil:
+		a.statsUnavailable(w, "stats", err)
 		return
 	}
 	if !csvOut {
@@ -100,6 +84,30 @@ func (a *API) stats(w http.ResponseWriter, r *http.Request) {
 	if err := kpi.WriteCSV(w, rep); err != nil {
 		a.opt.Logger.Warn("stats: write csv", "err", err)
 	}
+}
+
+// ReadReport reads what cfg's interval needs from st (calls and agent
+// events a lookback before From, events a lookahead after To but never
+// after now) and computes its report as of now. Errors are the store's, or
+// wrap kpi.ErrConfig. The wallboard's figures of today use it too.
+func ReadReport(ctx context.Context, st StatsReader, cfg kpi.Config, now time.Time) (kpi.Report, error) {
+	evTo := cfg.To.Add(statsLookahead)
+	if evTo.After(now) {
+		evTo = now
+	}
+	if evTo.Before(cfg.To) {
+		evTo = cfg.To
+	}
+	cfg.AsOf, cfg.EventsTo = now, evTo
+	calls, err := st.ListCallsBetween(ctx, cfg.From.Add(-statsLookback), cfg.To, cfg.Queues)
+	if err != nil {
+		return kpi.Report{}, fmt.Errorf("calls: %w", err)
+	}
+	events, err := st.ListAgentEvents(ctx, "", cfg.From.Add(-statsLookback), evTo)
+	if err != nil {
+		return kpi.Report{}, fmt.Errorf("agent events: %w", err)
+	}
+	return kpi.Compute(cfg, kpiCalls(calls), kpiEvents(events))
 }
 
 func (a *API) statsUnavailable(w http.ResponseWriter, what string, err error) {

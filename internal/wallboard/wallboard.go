@@ -109,7 +109,7 @@ type CallView struct {
 // Options tune a Board.
 type Options struct {
 	Interval   time.Duration // how often the live state is read while watched; default 250 ms
-	TodayEvery time.Duration // how often today's figures are recomputed; default 10 s
+	TodayEvery time.Duration // how often today's figures are recomputed; default 5 s
 	Logger     *slog.Logger
 	Now        func() time.Time
 }
@@ -137,7 +137,7 @@ func New(src Source, today Today, opt Options) *Board {
 		opt.Interval = 250 * time.Millisecond
 	}
 	if opt.TodayEvery <= 0 {
-		opt.TodayEvery = 10 * time.Second
+		opt.TodayEvery = 5 * time.Second
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
