@@ -18,11 +18,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/hotline/hotline/internal/media"
 	"github.com/hotline/hotline/internal/softphone"
 	"github.com/hotline/hotline/internal/store"
 	"github.com/hotline/hotline/internal/webhooks"
-	"github.com/hotline/hotline/sip/siptest"
 )
 
 // hookReceiver is a webhook endpoint that can be taken down: while down it
@@ -165,15 +163,9 @@ func TestWebhooksSurviveARestart(t *testing.T) {
 
 	// Nobody answers billing: the caller hangs up in the queue, a missed
 	// ticket is created.
-	phone := newPhone(t, siptest.PhoneOptions{Transport: "udp", Codecs: []media.Codec{media.PCMU}, DTMFType: 101})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	call, err := phone.Dial(ctx, first.uri("support"), siptest.DialOptions{})
-	require.NoError(t, err)
-	press(t, call, "12", media.SourceRFC4733)
-	hear(t, call, holdTone)
-	require.NoError(t, call.Hangup(ctx))
-	d := first.waitEnded(call.CallID())
+	d := abandonBilling(t, first)
 	require.Equal(t, "abandoned", d.Call.Outcome)
 	require.Eventually(t, func() bool {
 		ts, _, err := first.store.FindTickets(ctx, store.TicketFilter{Phone: d.Call.From})

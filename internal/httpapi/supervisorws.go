@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -27,32 +26,11 @@ const wallboardPing = 15 * time.Second
 // today's figures; the agents with state, reason, since, current call and
 // calls handled today) at once and then whenever something changed, at
 // most four times a second. The browser sends nothing; whatever it sends
-// is ignored. Supervisors and admins only, with the same Origin check as
-// the agents' socket.
+// is ignored. Supervisors and admins signed in (no API token), with the
+// same Origin check as the agents' socket.
 func (a *API) supervisorWS(w http.ResponseWriter, r *http.Request) {
-	p, err := a.opt.Auth.Identify(r)
-	if err != nil {
-		if errors.Is(err, ErrUnauthenticated) {
-			writeError(w, http.StatusUnauthorized, "sign in first")
-			return
-		}
-		a.opt.Logger.Error("supervisor socket: identify", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "the user store is not reachable; try again")
-		return
-	}
-	if !p.Role.AtLeast(store.RoleSupervisor) {
-		a.opt.Auth.Forbid(w, r, "role", "the wallboard is for supervisors")
-		return
-	}
-	if err := a.opt.Auth.CheckOrigin(r); err != nil {
-		a.opt.Auth.Forbid(w, r, "origin", err.Error())
-		return
-	}
-	longLived(w)
-	// The Origin was checked above against the host and the configured list.
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
-	if err != nil {
-		a.opt.Logger.Info("supervisor socket upgrade failed", "user", p.Username, "err", err)
+	p, conn, ok := a.acceptSocket(w, r, "supervisor", store.RoleSupervisor, "the wallboard is for supervisors")
+	if !ok {
 		return
 	}
 	defer conn.CloseNow()
