@@ -6,7 +6,7 @@ GO        ?= go
 FUZZTIME  ?= 3000x
 PKGS      := ./...
 
-.PHONY: deps run test check vet fmt-check unit fuzz bench bench-load bench-agents prompts build
+.PHONY: deps run test check vet fmt-check unit fuzz bench bench-load bench-agents prompts build vendor-uplot
 
 ## run: the built-in demo (SIP 127.0.0.1:5060 udp+tcp, HTTP 127.0.0.1:8080, SQLite under ./data)
 run:
@@ -64,3 +64,16 @@ bench-agents:
 prompts:
 	sh internal/demo/gen/prompts.sh
 	$(GO) generate ./internal/demo
+
+## vendor-uplot: fetch the pinned uPlot (MIT) from npm into internal/web/static/vendor/uplot (checked in,
+## so building needs no npm): the minified IIFE build, its CSS and its licence
+UPLOT_VERSION ?= 1.6.32
+UPLOT_DIR     := internal/web/static/vendor/uplot
+vendor-uplot:
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	  npm pack --silent --pack-destination "$$tmp" uplot@$(UPLOT_VERSION) >/dev/null; \
+	  tar -xzf "$$tmp/uplot-$(UPLOT_VERSION).tgz" -C "$$tmp" package/dist/uPlot.iife.min.js package/dist/uPlot.min.css package/LICENSE; \
+	  mkdir -p $(UPLOT_DIR); \
+	  cp "$$tmp/package/dist/uPlot.iife.min.js" "$$tmp/package/dist/uPlot.min.css" $(UPLOT_DIR)/; \
+	  cp "$$tmp/package/LICENSE" $(UPLOT_DIR)/LICENSE; \
+	  echo "uPlot $(UPLOT_VERSION) in $(UPLOT_DIR)"

@@ -31,7 +31,8 @@ const (
 
 // backend stands in for internal/httpapi in the page tests: the pages from
 // web.Handler, the sign-in API, /api/v1/me, the agent WebSocket, and the
-// recordings API (recordings_test.go) and the tickets API (tickets_test.go). Each WebSocket the page opens arrives
+// recordings API (recordings_test.go), the tickets API (tickets_test.go) and the
+// supervisor page's socket, agent controls and stats (supervisor_test.go). Each WebSocket the page opens arrives
 // on conns; every message the page sends is checked with softphone.Decode,
 // the real protocol decoder.
 type backend struct {
@@ -40,6 +41,7 @@ type backend struct {
 	role       atomic.Value // string: the role /api/v1/me reports ("agent" when unset)
 	recs       recordingsAPI
 	tix        ticketsAPI
+	sup        supervisorAPI
 	retryAfter atomic.Int32 // > 0: the next sign-in is throttled for that many seconds
 	logouts    atomic.Int32
 	conns      chan *agentConn
@@ -57,6 +59,7 @@ func newBackend(t *testing.T) *backend {
 	var raw [16]byte
 	_, _ = rand.Read(raw[:])
 	b := &backend{session: hex.EncodeToString(raw[:]), conns: make(chan *agentConn, 8)}
+	b.sup.conns = make(chan *wallConn, 8)
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	mux := http.NewServeMux()
 	mux.Handle("/", web.Handler())
@@ -68,6 +71,7 @@ func newBackend(t *testing.T) *backend {
 	mux.HandleFunc("GET /api/v1/recordings/{id}/audio", b.recordingAudio)
 	mux.HandleFunc("PUT /api/v1/recordings/{id}/legal-hold", b.legalHold)
 	b.ticketsRoutes(mux)
+	b.supervisorRoutes(mux)
 	srv := httptest.NewServer(mux)
 	b.URL = srv.URL
 	t.Cleanup(func() {

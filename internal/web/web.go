@@ -1,7 +1,9 @@
 // Package web serves the browser pages of hotline: the agent softphone page,
-// the call recordings page and the sign-in page. They are plain HTML, CSS and JavaScript, embedded in
+// the call recordings page, the supervisor page and the sign-in page. They are plain HTML, CSS and JavaScript, embedded in
 // the binary with go:embed; there is no build step, no framework and nothing
-// is loaded from another origin.
+// is loaded from another origin. The one third-party file is uPlot (MIT),
+// the supervisor page's charts, vendored under static/vendor/uplot by
+// `make vendor-uplot`.
 //
 // The pages talk to the API that internal/httpapi mounts next to this handler
 // on the same origin:
@@ -26,6 +28,12 @@
 //     /api/v1/tickets/{number}/calls {call_id}; each ticket has id
 //     ("T-000123"), status, subject, missed, notes [{text}] and calls
 //     [{call_id}]; a refusal is {"error"}.
+//   - the supervisor page's: GET /api/v1/supervisor/ws (the wallboard, see
+//     package wallboard: a snapshot at once, then each change; the page
+//     sends nothing), POST /api/v1/agents/{id}/not-ready {reason} and
+//     POST /api/v1/agents/{id}/sign-out, and GET
+//     /api/v1/stats?from=&to=&bucket=&queue=&tz=&format=json|csv (the KPI
+//     report of package kpi).
 //
 // Query flags of the agent page: audio=raw asks getUserMedia for the
 // microphone without echo cancellation, noise suppression or automatic gain
@@ -56,6 +64,7 @@ var staticFiles embed.FS
 const (
 	AgentPath      = "/agent/"
 	RecordingsPath = "/recordings/"
+	SupervisorPath = "/supervisor/"
 	LoginPath      = "/login"
 	StaticPath     = "/static/"
 )
@@ -98,8 +107,9 @@ type handler struct {
 }
 
 // Handler returns the handler of the pages: /agent/ (the softphone),
-// /recordings/ (the call recordings), /login (the sign-in page) and
-// /static/* (their scripts and styles). /agent and /recordings without the
+// /recordings/ (the call recordings), /supervisor/ (the wallboard, agent
+// controls and reports), /login (the sign-in page) and /static/* (their
+// scripts and styles). /agent, /recordings and /supervisor without the
 // slash redirect to the page.
 //
 // Every answer has a validator (ETag) and "Cache-Control: no-cache", so a
@@ -142,7 +152,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p := r.URL.Path
 	switch {
-	case p+"/" == AgentPath || p+"/" == RecordingsPath:
+	case p+"/" == AgentPath || p+"/" == RecordingsPath || p+"/" == SupervisorPath:
 		target := p + "/"
 		if r.URL.RawQuery != "" {
 			target += "?" + r.URL.RawQuery
@@ -152,6 +162,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serve(w, r, "agent.html")
 	case p == RecordingsPath:
 		h.serve(w, r, "recordings.html")
+	case p == SupervisorPath:
+		h.serve(w, r, "supervisor.html")
 	case p == LoginPath || p == LoginPath+"/":
 		h.serve(w, r, "login.html")
 	case strings.HasPrefix(p, StaticPath):
