@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"strings"
 	"time"
 )
 
@@ -48,6 +50,9 @@ type Config struct {
 	// MaxTCPConns caps all open SIP TCP connections; over it a new one is
 	// closed at once. Keep it well under the process's file limit.
 	MaxTCPConns int `yaml:"max_tcp_connections"`
+	// AuthNonceExpiry is how long a digest nonce is good for (0: 5 minutes);
+	// credentials on an older one get 401 with stale=true.
+	AuthNonceExpiry time.Duration `yaml:"auth_nonce_expiry"`
 	// Trunks lists who may call us; the first trunk whose Allow contains the source wins.
 	Trunks []TrunkConfig `yaml:"trunks"`
 }
@@ -62,6 +67,9 @@ type TrunkConfig struct {
 	Flow string `yaml:"flow"`
 	// InbandDTMF is "auto" (on only when telephone-event was not negotiated), "on" or "off".
 	InbandDTMF string `yaml:"inband_dtmf"`
+	// Auth, when set, requires digest authentication of the trunk's INVITEs
+	// (after the Allow check and the per-source limits).
+	Auth *TrunkAuth `yaml:"auth"`
 }
 
 // In-band DTMF settings of a trunk.
@@ -140,6 +148,9 @@ func (c *Config) Validate() error {
 	} else if c.MaxTCPConnsPerSource > c.MaxTCPConns {
 		bad("max_tcp_connections", "must be at least max_tcp_connections_per_source (%d), got %d", c.MaxTCPConnsPerSource, c.MaxTCPConns)
 	}
+	if c.AuthNonceExpiry < 0 {
+		bad("auth_nonce_expiry", "must not be negative, got %s", c.AuthNonceExpiry)
+	}
 	if len(c.Trunks) == 0 {
 		bad("trunks", "at least one trunk is needed, or no call can be accepted")
 	}
@@ -163,6 +174,22 @@ func (c *Config) Validate() error {
 		default:
 			bad(p+".inband_dtmf", "%q is not one of auto, on, off", t.InbandDTMF)
 		}
+		if a := t.Auth; a != nil {
+			if a.Username == "" {
+				bad(p+".auth.username", "is empty")
+			}
+			if strings.ContainsAny(a.Username+a.Realm, "\"\\\r\n") {
+				bad(p+".auth", "username and realm must not hold quotes, backslashes or line breaks")
+			}
+			if (a.Password == "") == (a.PasswordFile == "") {
+				bad(p+".auth", "set exactly one of password and password_file")
+			}
+			for _, alg := range a.Algorithms {
+				if alg != AlgSHA256 && alg != AlgMD5 {
+					bad(p+".auth.algorithms", "%q is not SHA-256 or MD5", alg)
+				}
+			}
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -171,8 +198,9 @@ func (c *Config) Validate() error {
 type trunkTable []trunkEntry
 
 type trunkEntry struct {
-	cfg   TrunkConfig
-	allow []netip.Prefix
+	cfg      TrunkConfig
+	allow    []netip.Prefix
+	password string // of cfg.Auth, read from the file if need be
 }
 
 // newTrunkTable parses the trunks' CIDRs; the config must have been validated.
@@ -183,6 +211,29 @@ func newTrunkTable(trunks []TrunkConfig) (trunkTable, error) {
 		e.cfg.Allow = append([]string(nil), t.Allow...)
 		if e.cfg.InbandDTMF == "" {
 			e.cfg.InbandDTMF = InbandAuto
+		}
+		if t.Auth != nil {
+			a := *t.Auth
+			if a.Realm == "" {
+				a.Realm = "hotline"
+			}
+			if len(a.Algorithms) == 0 {
+				a.Algorithms = []string{AlgSHA256, AlgMD5}
+			} else {
+				a.Algorithms = append([]string(nil), a.Algorithms...)
+			}
+			e.password = a.Password
+			if a.PasswordFile != "" {
+				b, err := os.ReadFile(a.PasswordFile)
+				if err != nil {
+					return nil, fmt.Errorf("sip.trunks[%d].auth.password_file: %w", i, err)
+				}
+				if e.password = strings.TrimRight(string(b), "\r\n"); e.password == "" {
+					return nil, fmt.Errorf("sip.trunks[%d].auth.password_file: %s is empty", i, a.PasswordFile)
+				}
+			}
+			a.Password = ""
+			e.cfg.Auth = &a
 		}
 		for _, a := range t.Allow {
 			p, err := netip.ParsePrefix(a)
@@ -198,16 +249,24 @@ func newTrunkTable(trunks []TrunkConfig) (trunkTable, error) {
 
 // match returns the first trunk whose Allow list contains ip (an empty list allows any).
 func (tt trunkTable) match(ip netip.Addr) (TrunkConfig, bool) {
+	if e := tt.entry(ip); e != nil {
+		return e.cfg, true
+	}
+	return TrunkConfig{}, false
+}
+
+func (tt trunkTable) entry(ip netip.Addr) *trunkEntry {
 	ip = ip.Unmap()
-	for _, e := range tt {
+	for i := range tt {
+		e := &tt[i]
 		if len(e.allow) == 0 {
-			return e.cfg, true
+			return e
 		}
 		for _, p := range e.allow {
 			if p.Contains(ip) {
-				return e.cfg, true
+				return e
 			}
 		}
 	}
-	return TrunkConfig{}, false
+	return nil
 }

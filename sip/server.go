@@ -87,6 +87,15 @@ const (
 	DropTCPAccept = "tcp_accept_error"
 )
 
+func init() {
+	// sipgo refuses to send a UDP message over UDPMTUSize-200 bytes. For
+	// requests RFC 3261 §18.1.1 says to use TCP then, but a response must
+	// go back the way the request came (§18.2.2), however long: the answer
+	// to a request with many Via headers (RFC 4475 longreq) is otherwise
+	// never sent. Our own requests (BYE) are far below the limit.
+	sip.UDPMTUSize = 65535 + 200
+}
+
 // allowMethods is our Allow header: everything we answer.
 const allowMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
 
@@ -107,9 +116,11 @@ type Server struct {
 	log     *slog.Logger
 	obs     Observer
 	trunks  trunkTable
+	auth    *authenticator
 	limiter *rateLimiter
 	unconf  *unconfirmedTable
 	thr     *logThrottle // per-source refusal logs
+	malThr  *logThrottle // per-source logs of requests refused before parsing
 
 	ua  *sipgo.UserAgent
 	srv *sipgo.Server
@@ -159,8 +170,8 @@ func NewServer(cfg Config, h Handler, opt Options) (*Server, error) {
 	cfg.Trunks = append([]TrunkConfig(nil), cfg.Trunks...)
 	return &Server{
 		cfg: cfg, h: h, opt: opt, log: log.With("component", "sip"), obs: obs,
-		trunks: trunks, limiter: newRateLimiter(cfg.InviteRate, cfg.InviteBurst),
-		unconf: newUnconfirmedTable(cfg.MaxUnconfirmedPerSource), thr: newLogThrottle(logEvery),
+		trunks: trunks, auth: newAuthenticator(cfg.AuthNonceExpiry), limiter: newRateLimiter(cfg.InviteRate, cfg.InviteBurst),
+		unconf: newUnconfirmedTable(cfg.MaxUnconfirmedPerSource), thr: newLogThrottle(logEvery), malThr: newLogThrottle(logEvery),
 		closing: make(chan struct{}), calls: map[string]*Call{}, tcpCalls: map[string]int{},
 		released: make(chan struct{}, 1),
 	}, nil
@@ -178,7 +189,7 @@ func (s *Server) Start(ctx context.Context) error {
 	hook := slog.New(&parseErrorHook{next: s.log.Handler(), obs: s.obs})
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent("hotline"),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(hook)),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(hook), sip.WithTransportLayerReadFilter(s.screenUDP)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(hook)),
 	)
 	if err != nil {
@@ -234,9 +245,47 @@ func (s *Server) listen(ctx context.Context) error {
 			idle: s.cfg.TCPIdleTimeout, message: s.cfg.TCPMessageTimeout,
 			perSource: s.cfg.MaxTCPConnsPerSource, total: s.cfg.MaxTCPConns,
 		}, s.hasTCPCall, s.log, s.obs)
+		s.tcp.(*tcpListener).screen = func(msg []byte, raddr string) verdict { return s.screen(msg, true, raddr) }
 		s.addr = netip.AddrPortFrom(got.Addr().Unmap(), got.Port())
 		return nil
 	}
+}
+
+// screenUDP is sipgo's read filter: each UDP datagram is screened by
+// precheck before sipgo parses it (TCP messages are screened by tcpConn).
+func (s *Server) screenUDP(info sip.TransportReadProps, data []byte) ([]byte, error) {
+	if info.Transport != "UDP" || s.udp == nil {
+		return data, nil
+	}
+	v := s.screen(data, false, info.RemoteAddr.String())
+	if v.reply != nil {
+		if _, err := s.udp.WriteTo(v.reply, info.RemoteAddr); err != nil {
+			s.log.Debug("sip stateless answer failed", "remote", info.RemoteAddr.String(), "err", err)
+		}
+	}
+	return v.msg, nil
+}
+
+// screen runs precheck on one message from remote and counts a refusal.
+func (s *Server) screen(msg []byte, stream bool, remote string) verdict {
+	v := precheck(msg, stream)
+	if v.code != 0 {
+		s.obs.Dropped(DropMalformed)
+		if v.reply != nil {
+			s.obs.Response(v.code)
+		}
+		if ok, notLogged := s.malThr.allow(remoteKey(remote), time.Now()); ok {
+			s.log.Info("sip request refused before parsing", "code", v.code, "reason", v.why,
+				"source", remote, "refused_not_logged", notLogged)
+		}
+	}
+	return v
+}
+
+// remoteKey is the throttling key of an ip:port source.
+func remoteKey(remote string) netip.Prefix {
+	ap, _ := netip.ParseAddrPort(remote)
+	return sourceKey(ap.Addr())
 }
 
 func (s *Server) closeListeners() {
@@ -321,6 +370,13 @@ func (s *Server) wrap(h sipgo.RequestHandler) sipgo.RequestHandler {
 		if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 && !req.IsAck() {
 			// RFC 3261 §8.2.2 / §16.3: a request out of hops is refused, OPTIONS included.
 			s.respond(tx, req, sip.StatusTooManyHops, "Too Many Hops", nil)
+			return
+		}
+		if tags := required(req); len(tags) > 0 && !req.IsAck() && !req.IsCancel() {
+			// RFC 3261 §8.2.2.3: we support no extension, so any Require
+			// is refused, naming what we lack. Proxy-Require is for proxies.
+			s.respond(tx, req, sip.StatusBadExtension, "Bad Extension", nil,
+				sip.NewHeader("Unsupported", strings.Join(tags, ", ")))
 			return
 		}
 		h(req, tx)
@@ -443,8 +499,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable", nil, s.retryAfter())
 		return
 	}
-	trunk, ok := s.trunks.match(src.Addr())
-	if !ok {
+	te := s.trunks.entry(src.Addr())
+	if te == nil {
 		s.obs.Dropped(DropACL)
 		log.Warn("sip invite refused: source not allowed by any trunk")
 		s.respond(tx, req, sip.StatusForbidden, "Forbidden", nil)
@@ -456,16 +512,26 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable", nil, s.retryAfter())
 		return
 	}
+	trunk := te.cfg
+	if trunk.Auth != nil && !s.authenticate(req, tx, te, src, log) {
+		return
+	}
+	if !acceptsSDP(req) {
+		// RFC 3261 §8.2.3 / RFC 4475 sdp01: our answer is SDP, which the caller refuses.
+		s.respond(tx, req, sip.StatusNotAcceptable, "Not Acceptable", nil, sip.NewHeader("Accept", "application/sdp"))
+		return
+	}
 	var off offer
 	hasOffer := len(req.Body()) > 0
 	if hasOffer {
-		if ct := req.ContentType(); ct == nil || !strings.EqualFold(mediaType(ct.Value()), "application/sdp") {
+		body, ok := inviteSDP(req)
+		if !ok {
 			s.respond(tx, req, sip.StatusUnsupportedMediaType, "Unsupported Media Type", nil,
 				sip.NewHeader("Accept", "application/sdp"))
 			return
 		}
 		var err error
-		off, err = parseOffer(req.Body(), nil)
+		off, err = parseOffer(body, nil)
 		if err != nil {
 			var se *sdpError
 			errors.As(err, &se)
@@ -499,6 +565,30 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c := newCall(s, req, tx, trunk, src, log)
 	c.confirmed = confirmed
 	c.run(hasOffer, off)
+}
+
+// authenticate checks the digest credentials of an INVITE from a trunk
+// with auth and, unless they are good, answers it: 401 with a challenge
+// (stale=true when only the nonce was old), or 403 for wrong credentials,
+// which is logged and counted as DropAuth.
+func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction, te *trunkEntry, src netip.AddrPort, log *slog.Logger) bool {
+	now := time.Now()
+	out, why := s.auth.check(req, te.cfg.Name, te.cfg.Auth, te.password, now)
+	switch out {
+	case authOK:
+		return true
+	case authFailed:
+		s.obs.Dropped(DropAuth)
+		if ok, notLogged := s.thr.allow(sourceKey(src.Addr()), now); ok {
+			log.Warn("sip invite refused: digest authentication failed", "trunk", te.cfg.Name, "reason", why,
+				"refused_not_logged", notLogged)
+		}
+		s.respond(tx, req, sip.StatusForbidden, "Forbidden", nil)
+	default:
+		s.respond(tx, req, sip.StatusUnauthorized, "Unauthorized", nil,
+			s.auth.challenges(te.cfg.Name, te.cfg.Auth, out == authStale, now)...)
+	}
+	return false
 }
 
 // hasTCPCall reports whether a live call came in on the TCP connection from raddr.

@@ -36,6 +36,9 @@ type tcpListener struct {
 	obs  Observer
 	live func(raddr string) bool
 	thr  *logThrottle
+	// screen, when set, sees each complete message before sipgo does
+	// (see precheck); what it returns in msg goes on to sipgo.
+	screen func(msg []byte, raddr string) verdict
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -177,6 +180,9 @@ type tcpConn struct {
 	raddr string
 
 	fr       framer
+	cur      []byte    // the message being read, held until complete
+	out      []byte    // bytes ready for sipgo
+	readErr  error     // returned once out is drained
 	msgStart time.Time // first byte of the message being read; zero between messages
 	lastMsg  time.Time // last complete message (or accept)
 
@@ -188,6 +194,80 @@ type tcpConn struct {
 // message timeout. When one passes the connection is closed and the error
 // wraps net.ErrClosed, which sipgo treats as a normal close.
 func (c *tcpConn) Read(b []byte) (int, error) {
+	for len(c.out) == 0 {
+		if c.readErr != nil {
+			return 0, c.readErr
+		}
+		n, err := c.readRaw(b)
+		if n > 0 {
+			c.collect(b[:n], time.Now())
+		}
+		if len(c.cur) > maxScreened {
+			c.l.obs.Dropped(DropMalformed)
+			c.l.log.Debug("sip tcp connection closed: message too large", "remote", c.raddr)
+			_ = c.Close()
+			c.cur, c.out = nil, nil
+			err = fmt.Errorf("sip tcp %s: message too large: %w", c.raddr, net.ErrClosed)
+		}
+		if err != nil {
+			c.readErr = err
+		}
+	}
+	n := copy(b, c.out)
+	c.out = c.out[n:]
+	return n, nil
+}
+
+// maxScreened bounds one message held for screening (sipgo refuses larger ones too).
+const maxScreened = 1 << 16
+
+// collect feeds what was read to the framer: bytes between messages go
+// straight to sipgo, a message is held until it is complete and screened.
+func (c *tcpConn) collect(p []byte, now time.Time) {
+	for len(p) > 0 {
+		inMsg := c.fr.state != frameBetween
+		rest, ev := c.fr.feed(p)
+		used := p[:len(p)-len(rest)]
+		switch ev {
+		case frameStarted:
+			c.out = append(c.out, used[:len(used)-1]...)
+			c.cur = append(c.cur[:0], used[len(used)-1])
+			c.msgStart = now
+		case frameDone:
+			c.cur = append(c.cur, used...)
+			c.finish()
+			c.msgStart = time.Time{}
+			c.lastMsg = now
+		default:
+			if inMsg {
+				c.cur = append(c.cur, used...)
+			} else {
+				c.out = append(c.out, used...)
+			}
+		}
+		p = rest
+	}
+}
+
+// finish screens the complete message in cur: it goes on to sipgo
+// (perhaps rewritten), or is answered here and dropped.
+func (c *tcpConn) finish() {
+	msg := c.cur
+	if c.l.screen != nil {
+		v := c.l.screen(msg, c.raddr)
+		if v.reply != nil {
+			if _, err := c.Write(v.reply); err != nil {
+				c.l.log.Debug("sip tcp stateless answer failed", "remote", c.raddr, "err", err)
+			}
+		}
+		msg = v.msg
+	}
+	c.out = append(c.out, msg...)
+	c.cur = c.cur[:0]
+}
+
+// readRaw reads with the connection's deadlines.
+func (c *tcpConn) readRaw(b []byte) (int, error) {
 	for {
 		deadline := c.lastMsg.Add(c.l.lim.idle)
 		if !c.msgStart.IsZero() {
@@ -198,7 +278,6 @@ func (c *tcpConn) Read(b []byte) (int, error) {
 		}
 		n, err := c.Conn.Read(b)
 		if n > 0 {
-			c.advance(b[:n], time.Now())
 			return n, err
 		}
 		var ne net.Error
@@ -217,21 +296,6 @@ func (c *tcpConn) Read(b []byte) (int, error) {
 		c.l.log.Debug("sip tcp connection closed", "reason", reason, "remote", c.raddr)
 		_ = c.Close()
 		return 0, fmt.Errorf("sip tcp %s: %s: %w", c.raddr, reason, net.ErrClosed)
-	}
-}
-
-// advance feeds what was read to the framer and notes message starts and ends.
-func (c *tcpConn) advance(p []byte, now time.Time) {
-	for len(p) > 0 {
-		var ev frameEvent
-		p, ev = c.fr.feed(p)
-		switch ev {
-		case frameStarted:
-			c.msgStart = now
-		case frameDone:
-			c.msgStart = time.Time{}
-			c.lastMsg = now
-		}
 	}
 }
 

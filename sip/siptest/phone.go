@@ -40,6 +40,8 @@ type DialOptions struct {
 	NoSDP bool
 	// Headers are added to the INVITE.
 	Headers map[string]string
+	// Username and Password answer a digest challenge (401) to the INVITE.
+	Username, Password string
 }
 
 // ResponseError is a final non-2xx answer to an INVITE.
@@ -241,7 +243,7 @@ func (p *Phone) Dial(ctx context.Context, uri string, o DialOptions) (*PhoneCall
 		_ = sess.Close()
 		return nil, err
 	}
-	if err := sess.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+	if err := sess.WaitAnswer(ctx, sipgo.AnswerOptions{Username: o.Username, Password: o.Password}); err != nil {
 		var re *sipgo.ErrDialogResponse
 		if errors.As(err, &re) {
 			return fail(&ResponseError{Code: re.Res.StatusCode, Reason: re.Res.Reason})
