@@ -283,7 +283,7 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 		opts.CallControl = pciControl{n.desk}
 		opts.CurrentCaller = n.desk.CallerOf
 		n.wall = wallboard.New(n.desk, todayFigures{st: n.store, loc: time.Local},
-			wallboard.Options{Logger: log.With("component", "wallboard")})
+			wallboard.Options{Logger: log.With("component", "wallboard"), Reasons: cfg.ACD.NotReadyReasons})
 		opts.Wallboard = n.wall
 		opts.AgentControl = agentControl{desk: n.desk, hub: n.hub, agents: membersOf(cfg)}
 	}

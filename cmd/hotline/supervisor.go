@@ -72,6 +72,9 @@ func (t todayFigures) Today(ctx context.Context, now time.Time) (wallboard.Figur
 		if q.SLDefault.ThresholdS != nil {
 			v.ThresholdS = int(*q.SLDefault.ThresholdS)
 		}
+		if q.SLDefault.ShortAbandonS != nil {
+			v.ShortAbandonS = int(*q.SLDefault.ShortAbandonS)
+		}
 		if q.ASA.Value != nil {
 			v.ASAMS = int64(*q.ASA.Value * 1000)
 		}

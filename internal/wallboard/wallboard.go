@@ -53,8 +53,11 @@ type QueueFigures struct {
 	ServiceLevel *float64 `json:"service_level"`
 	ThresholdS   int      `json:"service_level_threshold_s"`
 	ASAMS        int64    `json:"asa_ms"`
-	// AbandonRate is abandoned (short abandons left out) ÷ offered.
+	// AbandonRate leaves short abandons out of both sides: (abandoned −
+	// short) ÷ (offered − short), the KPI engine's abandon_rate_long.
 	AbandonRate *float64 `json:"abandon_rate"`
+	// ShortAbandonS is the short-abandon threshold the figures used.
+	ShortAbandonS int `json:"short_abandon_s"`
 }
 
 // Message is what a watcher receives (type "wallboard"), as JSON.
@@ -65,6 +68,9 @@ type Message struct {
 	Queues []QueueView  `json:"queues"`
 	Agents []AgentView  `json:"agents"`
 	Today  *TodayStatus `json:"today,omitempty"`
+	// Reasons are the configured not-ready reasons, for the supervisor's
+	// "not ready" action.
+	Reasons []string `json:"reasons"`
 }
 
 // TodayStatus says when today's figures were computed.
@@ -112,6 +118,9 @@ type Options struct {
 	TodayEvery time.Duration // how often today's figures are recomputed; default 5 s
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Reasons are the configured not-ready reasons, sent with every
+	// message.
+	Reasons []string
 }
 
 // Board is the wallboard's publisher. Run is its one goroutine.
@@ -264,7 +273,7 @@ func withoutAt(b []byte) []byte {
 
 // build turns the ACD's snapshot and today's figures into a message.
 func (b *Board) build(snap acd.Snapshot, f Figures, status *TodayStatus) Message {
-	m := Message{V: 1, Type: "wallboard", At: snap.At.UnixMilli(), Today: status,
+	m := Message{V: 1, Type: "wallboard", At: snap.At.UnixMilli(), Today: status, Reasons: b.opt.Reasons,
 		Queues: make([]QueueView, 0, len(snap.Queues)), Agents: make([]AgentView, 0, len(snap.Agents))}
 	byAgent := map[string]acd.AgentSnapshot{}
 	for _, a := range snap.Agents {

@@ -74,7 +74,7 @@ func next(t *testing.T, ch <-chan []byte) wallboard.Message {
 }
 
 func start(t *testing.T, src wallboard.Source, today wallboard.Today) *wallboard.Board {
-	b := wallboard.New(src, today, wallboard.Options{Interval: 20 * time.Millisecond})
+	b := wallboard.New(src, today, wallboard.Options{Interval: 20 * time.Millisecond, Reasons: []string{"break"}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); b.Run(ctx) }()
@@ -95,6 +95,7 @@ func TestBoardSendsSnapshotThenChanges(t *testing.T) {
 	defer stop()
 	m := next(t, ch)
 	require.Equal(t, "wallboard", m.Type)
+	require.Equal(t, []string{"break"}, m.Reasons)
 	require.Len(t, m.Queues, 1)
 	q := m.Queues[0]
 	require.Equal(t, 2, q.Waiting)
