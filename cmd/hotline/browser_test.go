@@ -338,3 +338,51 @@ func callerNumber(t *testing.T, n *testNode, call *siptest.PhoneCall) string {
 	t.Fatalf("call %s is not in the call list", call.CallID())
 	return ""
 }
+
+// The supervisor's page against a real node, in Chromium: a caller waiting
+// in billing shows within a second, clears within a second of hanging up;
+// the tile's figures are the API's; the report downloads as CSV; Russian
+// renders.
+func TestSupervisorPage(t *testing.T) {
+	n := startTestNode(t, nodeOptions{extra: agentQueues})
+	password := n.addUser("sam", store.RoleSupervisor)
+	br := browsertest.Start(t, browsertest.Options{MicToneHz: micHz})
+	base := "http://" + n.HTTPAddr()
+	p := br.NewPage(t)
+	p.Open(base + "/supervisor/")
+	p.WaitVisible("#login-submit")
+	p.Type("#login-user", "sam")
+	p.Type("#login-pass", password)
+	p.Click("#login-submit")
+	p.WaitVisible("#tile-billing")
+	p.WaitText("#conn", "Connected")
+	require.Equal(t, "0", p.Text("#tile-billing .tile-waiting"))
+
+	phone := newPhone(t, siptest.PhoneOptions{Transport: "udp", Codecs: []media.Codec{media.PCMU}, DTMFType: 101})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	call, err := phone.Dial(ctx, n.uri("support"), siptest.DialOptions{})
+	require.NoError(t, err)
+	press(t, call, "12", media.SourceRFC4733)
+	hear(t, call, holdTone)
+	queued := time.Now()
+	p.WaitText("#tile-billing .tile-waiting", "1")
+	require.Less(t, time.Since(queued), 1500*time.Millisecond, "the waiting caller shows within about a second")
+
+	require.NoError(t, call.Hangup(ctx))
+	left := time.Now()
+	p.WaitText("#tile-billing .tile-waiting", "0")
+	require.Less(t, time.Since(left), 1500*time.Millisecond, "the caller who left clears within about a second")
+	n.waitEnded(call.CallID())
+
+	// The CSV link downloads the report the API gives.
+	href := browsertest.Eval[string](p, `document.getElementById('h-csv').href`)
+	require.Contains(t, href, "format=csv")
+	csv := browsertest.Eval[string](p, `fetch(document.getElementById('h-csv').href).then(r => r.status + ' ' + r.headers.get('content-type'))`)
+	require.Equal(t, "200 text/csv; charset=utf-8", csv)
+
+	p.Open(base + "/supervisor/?lang=ru")
+	p.WaitVisible("#tile-billing")
+	require.NotContains(t, p.Text("#sup-content"), "Waiting", "the Russian page has no English labels left")
+	noPageErrors(t, p)
+}
