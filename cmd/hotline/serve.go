@@ -281,6 +281,7 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 	if n.hub != nil {
 		opts.Agents, opts.Queues = n.hub, n.desk
 		opts.CallControl = pciControl{n.desk}
+		opts.Monitor = callMonitor{n.desk}
 		opts.CurrentCaller = n.desk.CallerOf
 		n.wall = wallboard.New(n.desk, todayFigures{st: n.store, loc: time.Local},
 			wallboard.Options{Logger: log.With("component", "wallboard"), Reasons: cfg.ACD.NotReadyReasons})

@@ -60,6 +60,9 @@ type Options struct {
 	// CallControl pauses and resumes live calls' recordings for POST
 	// /api/v1/calls/{id}/recording/pause|resume; nil: no such routes.
 	CallControl CallControl
+	// Monitor puts supervisors on live calls (listen, whisper, barge) for
+	// POST /api/v1/calls/{id}/monitor (monitor.go); nil: no such route.
+	Monitor CallMonitor
 	// Now is the clock of audit events; time.Now when nil (tests inject one).
 	Now func() time.Time
 
@@ -132,6 +135,7 @@ func New(opt Options) *API {
 	a.mux.Handle("GET /api/v1/calls", a.require(store.RoleSupervisor, a.listCalls))
 	a.mux.Handle("GET /api/v1/calls/{id}", a.require(store.RoleSupervisor, a.getCall))
 	a.recordingsRoutes()
+	a.monitorRoutes()
 	a.ticketsRoutes()
 	a.statsRoutes()
 	return a

@@ -88,6 +88,7 @@
 //	ring          {call_id, from, queue, language, vars, ivr_path, timeout_ms, tickets}
 //	ring_cancel   {call_id, reason}                   the offer is withdrawn: stop ringing
 //	call          {call_id, status, from, queue, language, vars, ivr_path?, tickets?, dispositions?, ended_by?, recording?}
+//	monitor       {call_id, mode, from?, queue?, agent?, reason?}   a supervisor's softphone is on a call (below)
 //	error         {code, message, ref?}
 //	pong          {t}
 //
@@ -113,6 +114,33 @@
 //     "recording" of call: the call recordings. A server that does not
 //     record answers pause_recording with an error; a page shows the pause
 //     button only while call.recording is set.
+//   - monitor (server → browser) and the optional "monitor" of welcome:
+//     supervisors' monitoring, below.
+//
+// # Supervisors: monitor, whisper, barge
+//
+// A supervisor (or admin) connects the same softphone: the same socket,
+// hello, one peer connection. A user who is a member of no queue is not an
+// agent: their welcome says state "signed_out", with no queues or agents,
+// and they are never offered calls (ready is refused). A supervisor joins a
+// live call through the API (POST /api/v1/calls/{id}/monitor, mode
+// "listen", "whisper", "barge" or "off"), not through this socket, and
+// their softphone carries the audio:
+//
+//	listen   the supervisor hears the caller and the agent; nobody hears them
+//	whisper  as listen, and the agent hears the supervisor; the caller does not
+//	barge    as listen, and both the agent and the caller hear the supervisor
+//
+// Each change is pushed to the supervisor's socket as monitor {call_id,
+// mode, from, queue, agent}; when the monitoring ends, monitor {call_id,
+// mode "off", reason}: reason "off" (they asked), "transfer" (the agent
+// transferred the call), "hangup" (the call ended), or "softphone" (their
+// softphone went away). While the agent holds the call the caller hears the
+// hold music and nothing else; the supervisor hears the agent, and in
+// whisper or barge the agent hears the supervisor (coaching during a hold).
+// The agent's and the caller's sides get no message and no tone: the
+// monitoring is not shown to them. A welcome after a reload carries the
+// monitoring under way in "monitor".
 package softphone
 
 import (
@@ -163,6 +191,7 @@ const (
 	TypeCall           = "call"
 	TypeError          = "error"
 	TypePong           = "pong"
+	TypeMonitor        = "monitor"
 )
 
 // Agent states, as carried in welcome.state and state.state.
@@ -188,6 +217,14 @@ const (
 const (
 	RecordingOn     = "on"
 	RecordingPaused = "paused"
+)
+
+// Monitoring modes of a supervisor on a call, as carried in monitor.mode.
+const (
+	MonitorListen  = "listen"  // the supervisor hears the caller and the agent
+	MonitorWhisper = "whisper" // and the agent hears the supervisor
+	MonitorBarge   = "barge"   // and the caller hears the supervisor too
+	MonitorOff     = "off"     // the supervisor left the call
 )
 
 // Error codes, as carried in error.code.
@@ -384,6 +421,8 @@ type Welcome struct {
 	// and the other agents' ids. Both optional.
 	Queues []string `json:"queues,omitempty"`
 	Agents []string `json:"agents,omitempty"`
+	// Monitor is the call a supervisor is monitoring, if any.
+	Monitor *Monitor `json:"monitor,omitempty"`
 }
 
 // State tells the browser the agent's state changed (server → browser).
@@ -437,6 +476,19 @@ type Call struct {
 	// Recording is RecordingOn, RecordingPaused, or "" when the call is not
 	// recorded.
 	Recording string `json:"recording,omitempty"`
+}
+
+// Monitor tells a supervisor's softphone which live call it is on and in
+// which mode (server → browser): MonitorListen, MonitorWhisper or
+// MonitorBarge, with the call's caller, queue and agent; or MonitorOff with
+// Reason ("off", "transfer", "hangup" or "softphone") when it left the call.
+type Monitor struct {
+	CallID string `json:"call_id"`
+	Mode   string `json:"mode"`
+	From   string `json:"from,omitempty"`
+	Queue  string `json:"queue,omitempty"`
+	Agent  string `json:"agent,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Error reports a failed message or command (server → browser). Ref is the
@@ -517,6 +569,9 @@ func (Call) Type() string { return TypeCall }
 
 // Type implements Message.
 func (Error) Type() string { return TypeError }
+
+// Type implements Message.
+func (Monitor) Type() string { return TypeMonitor }
 
 // Error implements error.
 func (e *Error) Error() string {
@@ -666,6 +721,8 @@ func decodeBody(typ string, data []byte) (Message, error) {
 		m, err = unmarshal[Call](data)
 	case TypeError:
 		m, err = unmarshal[Error](data)
+	case TypeMonitor:
+		m, err = unmarshal[Monitor](data)
 	default:
 		return nil, errorf(CodeUnknownType, typ, "unknown message type %q", truncate(typ, maxIDLen))
 	}
@@ -752,6 +809,11 @@ func validate(m Message) *Error {
 		return checkText("status", m.Status, maxReasonLen, true)
 	case Error:
 		return checkText("code", m.Code, maxReasonLen, true)
+	case Monitor:
+		if err := checkID("call_id", m.CallID); err != nil {
+			return err
+		}
+		return checkText("mode", m.Mode, maxReasonLen, true)
 	}
 	return nil
 }

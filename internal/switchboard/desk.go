@@ -47,6 +47,8 @@ type Desk struct {
 	wrapups map[string]*record // ended calls whose agent is in wrap-up, by call id
 	// dispositions are each queue's wrap-up codes (SetDispositions).
 	dispositions map[string][]string
+	// monitors are the calls supervisors monitor, by supervisor (monitor.go).
+	monitors map[string]string
 }
 
 // agentView is what the desk knows of one agent, from the ACD's decisions.
@@ -69,6 +71,10 @@ type queuedCall struct {
 	commands  chan command      // the connected agent's hangup/hold/dtmf/transfer
 	agent     string            // connected agent; guarded by Desk.mu
 	held      bool              // guarded by Desk.mu
+	left      chan struct{}     // closed when the call left the desk
+	// monitor is the supervisor on the call and monitorMode their mode
+	// (monitor.go); guarded by Desk.mu.
+	monitor, monitorMode string
 }
 
 // command is an agent's command on their call. The call goroutine acts on
@@ -78,7 +84,7 @@ type command struct {
 	agent string
 	m     softphone.Message
 	// supervisor: sent by a supervisor, agent names them, and the call
-	// goroutine takes it whoever is on the call (the PCI pause only).
+	// goroutine takes it whoever is on the call (the PCI pause, monitoring).
 	supervisor bool
 }
 
@@ -102,6 +108,7 @@ func NewDesk(a *acd.ACD, reasons []string, log *slog.Logger) *Desk {
 	return &Desk{
 		acd: a, log: log, reasons: slices.Clone(reasons),
 		calls: map[string]*queuedCall{}, agents: map[string]*agentView{}, wrapups: map[string]*record{},
+		monitors: map[string]string{},
 	}
 }
 
@@ -356,6 +363,7 @@ func (d *Desk) join(ring softphone.Ring, in acd.Input, rec *record, tp *tape) *q
 		id: in.Call, ring: ring, rec: rec, tape: tp,
 		decisions: make(chan acd.Decision, 64),
 		commands:  make(chan command, 8),
+		left:      make(chan struct{}),
 	}
 	d.mu.Lock()
 	d.calls[in.Call] = qc
@@ -373,7 +381,9 @@ func (d *Desk) leave(qc *queuedCall, endedBy string) {
 	if agent != "" {
 		d.wrapups[qc.id] = qc.rec // the agent's note comes after the call
 	}
+	d.releaseMonitorLocked(qc, qc.monitor)
 	d.mu.Unlock()
+	close(qc.left)
 	if agent == "" {
 		d.submit(acd.Input{Kind: acd.CallerHungUp, Call: qc.id})
 		return
@@ -397,8 +407,18 @@ func (d *Desk) submit(in acd.Input) {
 	}
 }
 
-// Attached implements softphone.Desk: an agent's browser said hello.
+// Attached implements softphone.Desk: an agent's browser said hello. A
+// user who is a member of no queue (a supervisor's softphone) is no agent:
+// the ACD does not hear of them, and their welcome says signed out, with
+// the call they monitor, if any.
 func (d *Desk) Attached(_ context.Context, agent string) (softphone.Welcome, error) {
+	if !slices.Contains(d.acd.Agents(), agent) {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return softphone.Welcome{
+			State: string(acd.StateSignedOut), Since: time.Now().UnixMilli(), Monitor: d.monitorOfLocked(agent),
+		}, nil
+	}
 	d.submit(acd.Input{Kind: acd.AgentSignedIn, Agent: agent})
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -428,17 +448,21 @@ func (d *Desk) Attached(_ context.Context, agent string) (softphone.Welcome, err
 		r.CallID = qc.id
 		w.Ring = &r
 	}
+	w.Monitor = d.monitorOfLocked(agent)
 	return w, nil
 }
 
 // Detached implements softphone.Desk: the agent's browser is gone.
 func (d *Desk) Detached(agent, reason string) {
 	d.log.Info("agent browser gone", "agent", agent, "reason", reason)
+	d.stopMonitor(agent, monitorSoftphone)
 	d.submit(acd.Input{Kind: acd.AgentDisconnected, Agent: agent})
 }
 
-// SignOut takes an agent out of every queue (they signed out of the page).
+// SignOut takes an agent out of every queue (they signed out of the page),
+// and a supervisor off the call they monitor.
 func (d *Desk) SignOut(agent string) {
+	d.stopMonitor(agent, monitorSoftphone)
 	d.submit(acd.Input{Kind: acd.AgentSignedOut, Agent: agent})
 }
 
@@ -456,6 +480,9 @@ func (d *Desk) Command(_ context.Context, agent string, m softphone.Message) err
 	case softphone.Accept:
 		if err := d.ownOffer(agent, m.CallID, m.Type()); err != nil {
 			return err
+		}
+		if d.monitoring(agent) {
+			return &softphone.Error{Code: softphone.CodeState, Ref: m.Type(), Message: "you are monitoring a call; leave it first"}
 		}
 		d.submit(acd.Input{Kind: acd.OfferAccepted, Agent: agent, Call: m.CallID})
 	case softphone.Reject:

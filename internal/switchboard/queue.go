@@ -76,6 +76,10 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 	// endpoint, so both legs get one frame per 20 ms whatever the cadence
 	// the audio arrives in.
 	var toAgent, toCaller *media.Relay
+	var mon *monitor // a supervisor on the call (monitor.go); nil: none
+	bridgeNow := func() legs {
+		return legs{ep: ep, agent: leg, toAgent: toAgent, toCaller: toCaller, held: held}
+	}
 	closeRelays := func() {
 		if toAgent != nil {
 			_ = toAgent.Close()
@@ -89,6 +93,9 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 		toCaller = ep.Relay(ctx, ep, s.opt.MediaObserver)
 		ep.SetSink(toAgent)
 		leg.SetSink(toCaller)
+		if mon != nil {
+			mon.wire(ctx, bridgeNow())
+		}
 	}
 	unbridge := func() {
 		if leg != nil {
@@ -98,6 +105,9 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 		closeRelays()
 	}
 	defer func() {
+		if mon != nil {
+			s.endMonitor(qc, mon, monitorHangup, bridgeNow(), rec, log)
+		}
 		unbridge()
 		if agent == "" {
 			left(outcome) // abandoned or overflowed while waiting in a queue
@@ -137,6 +147,10 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 			case acd.Transferred:
 				// The agent is gone from the call (the desk told their page);
 				// the caller waits in dec.Queue, for the target if it is an agent.
+				if mon != nil {
+					s.endMonitor(qc, mon, monitorTransfer, bridgeNow(), rec, log)
+					mon = nil
+				}
 				unbridge()
 				if held {
 					tp.unmark(recordings.MarkHold, dec.Agent)
@@ -195,6 +209,9 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 				if held {
 					tp.mark(recordings.MarkHold, agent)
 					unbridge()
+					if mon != nil {
+						mon.wire(ctx, bridgeNow()) // the supervisor and the agent, apart from the caller
+					}
 					p.start(ctx, nil, a.HoldMusic)
 					desk.submit(acd.Input{Kind: acd.CallHeld, Call: qc.id})
 					desk.send(agent, desk.status(qc, softphone.CallHeld, ""))
@@ -237,6 +254,8 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 				} else {
 					tp.unmark(recordings.MarkMute, agent)
 				}
+			case monitorRequest:
+				mon = s.onMonitor(ctx, qc, mon, cmd.agent, m, bridgeNow(), rec, log)
 			case softphone.Transfer:
 				// The ACD decides: Transferred (acted on above) or Rejected.
 				// Until then the call goes on as it was.
