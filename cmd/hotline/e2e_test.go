@@ -96,8 +96,12 @@ type nodeOptions struct {
 	drain    time.Duration // shutdown.drain_timeout
 	rtpPorts string
 	extra    string // more configuration (acd, softphone)
-	hooks    nodeHooks
-	dataDir  string // "" = a new temp dir; the same dir is a restart
+	// http adds entries to the http section after addr, as a YAML flow
+	// mapping's ("tls_cert: a.pem, tls_key: b.pem"); extra cannot, since
+	// the section is already there.
+	http    string
+	hooks   nodeHooks
+	dataDir string // "" = a new temp dir; the same dir is a restart
 	// flowEdit, when set, changes the demo flow's YAML before the node loads it.
 	flowEdit func(flow string) string
 }
@@ -122,12 +126,16 @@ func startTestNode(t *testing.T, o nodeOptions) *testNode {
 	if o.dataDir == "" {
 		o.dataDir = t.TempDir()
 	}
+	httpEntries := ""
+	if o.http != "" {
+		httpEntries = ", " + o.http
+	}
 	yaml := fmt.Sprintf(`
 sip:
   addr: 127.0.0.1:0
   ack_timeout: 5s
   trunks: [{name: test, flow: demo, inband_dtmf: auto}]
-http: {addr: "127.0.0.1:0"}
+http: {addr: "127.0.0.1:0"%s}
 rtp: {ip: 127.0.0.1, ports: %q, media_timeout: 10s, quarantine: 1s}
 store: {data_dir: %q, database: %q}
 prompts: {dir: prompts, languages: [en, ru], default_language: en}
@@ -135,7 +143,7 @@ hold_music: music/hold.wav
 flows: {demo: flows/demo.yaml}
 shutdown: {drain_timeout: %s}
 log: {level: debug}
-`, o.rtpPorts, o.dataDir, o.database, o.drain) + o.extra
+`, httpEntries, o.rtpPorts, o.dataDir, o.database, o.drain) + o.extra
 	fsys := testAssets(t, yaml)
 	if o.flowEdit != nil {
 		f := fsys["flows/demo.yaml"]

@@ -4,6 +4,7 @@
 //	hotline serve   [--config FILE] [--sip ADDR] [--http ADDR] [--rtp-ports LO-HI] [--data DIR] [--database URL]
 //	hotline check   [FILE]         validate a configuration and print its IVR flows as trees
 //	hotline migrate [--config FILE] [--data DIR] [--database URL]
+//	hotline cert    --host NAME[,IP...] [--out DIR]   write a self-signed HTTPS pair for a LAN trial
 //	hotline recording decrypt --identity FILE IN.wav.age [OUT.wav]
 //	hotline version
 //
@@ -53,6 +54,7 @@ commands:
   serve     run the hotline (no flags: the built-in loopback demo)
   check     validate a configuration file and print its IVR flows
   migrate   bring the database schema up to date
+  cert      write a self-signed HTTPS certificate and key (cert --host NAME[,IP...] --out DIR)
   user      manage agents, supervisors and admins (add, passwd, list, disable, enable)
   token     manage API tokens for scripts (create, list, disable, enable)
   recording decrypt an encrypted recording file (decrypt --identity FILE IN [OUT])
@@ -73,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return checkCmd(args[1:], stdout, stderr)
 	case "migrate":
 		return migrateCmd(ctx, args[1:], stdout, stderr)
+	case "cert":
+		return certCmd(args[1:], stdout, stderr)
 	case "user":
 		return userCmd(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "token":

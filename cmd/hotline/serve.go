@@ -65,7 +65,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "hotline %s: SIP on %s (udp, tcp), HTTP on http://%s\n", version, n.SIPAddr(), n.HTTPAddr())
+	fmt.Fprintf(stdout, "hotline %s: SIP on %s (udp, tcp), HTTP on %s://%s\n", version, n.SIPAddr(), n.HTTPScheme(), n.HTTPAddr())
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -149,6 +149,7 @@ type node struct {
 	sip    *sip.Server
 	http   *http.Server
 	httpLn net.Listener
+	certs  *httpapi.Certificates // the HTTPS certificate (nil: plain HTTP); SIGHUP reloads it
 
 	wg        sync.WaitGroup // the HTTP server, the store gauge, the retention sweeper and the wallboard
 	acdWG     sync.WaitGroup // the ACD actor and the desk's dispatcher
@@ -289,10 +290,19 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 		opts.AgentControl = agentControl{desk: n.desk, hub: n.hub, agents: membersOf(cfg)}
 	}
 	api := httpapi.New(opts)
+	if cfg.HTTP.TLS() {
+		if n.certs, err = httpapi.LoadCertificates(cfg.HTTP.TLSCert, cfg.HTTP.TLSKey); err != nil {
+			return fmt.Errorf("http: %w", err)
+		}
+		n.logCertificate("https certificate")
+	}
 	if n.httpLn, err = httpapi.Listen(cfg.HTTP.Addr, cfg.HTTP.ServerConfig, log); err != nil {
 		return fmt.Errorf("http: %w", err)
 	}
 	n.http = httpapi.NewServer(cfg.HTTP.ServerConfig, api, log)
+	if n.certs != nil {
+		n.http.TLSConfig = n.certs.TLSConfig()
+	}
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	n.stopSweep = stopSweep
 	n.wg.Add(3)
@@ -309,7 +319,7 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 	}
 	go func() {
 		defer n.wg.Done()
-		if err := n.http.Serve(n.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := httpapi.Serve(n.http, n.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server stopped", "err", err)
 		}
 	}()
@@ -414,6 +424,29 @@ func (n *node) SIPAddr() netip.AddrPort { return n.sip.Addr() }
 // HTTPAddr is where the HTTP API listens.
 func (n *node) HTTPAddr() string { return n.httpLn.Addr().String() }
 
+// HTTPScheme is "https" with a TLS certificate, else "http".
+func (n *node) HTTPScheme() string {
+	if n.certs != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// logCertificate logs the HTTPS certificate in use, and warns when it has
+// expired or expires within a month.
+func (n *node) logCertificate(msg string) {
+	leaf := n.certs.Leaf()
+	args := []any{"subject", leaf.Subject.CommonName, "dns", leaf.DNSNames, "ips", leaf.IPAddresses, "not_after", leaf.NotAfter}
+	switch left := time.Until(leaf.NotAfter); {
+	case left <= 0:
+		n.log.Error(msg+": expired; browsers refuse it", args...)
+	case left < 30*24*time.Hour:
+		n.log.Warn(msg+": expires soon", args...)
+	default:
+		n.log.Info(msg, args...)
+	}
+}
+
 // ready is /readyz: SIP is listening and the store answers.
 func (n *node) ready(ctx context.Context) error {
 	if n.sip == nil {
@@ -476,8 +509,16 @@ func dispositions(cfg config.Config) map[string][]string {
 	return out
 }
 
-// reload loads flows and prompts again (SIGHUP). A bad flow keeps the old set.
+// reload reads the HTTPS certificate, flows and prompts again (SIGHUP). A
+// bad certificate or flow keeps the old one.
 func (n *node) reload(cfg config.Config, fsys fs.FS) {
+	if n.certs != nil {
+		if err := n.certs.Reload(); err != nil {
+			n.log.Error("reload failed; keeping the running https certificate", "err", err)
+		} else {
+			n.logCertificate("https certificate reloaded")
+		}
+	}
 	assets, _, err := loadAssets(cfg, fsys)
 	if err != nil {
 		n.log.Error("reload failed; keeping the running flows", "err", err)

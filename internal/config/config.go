@@ -50,9 +50,10 @@ type Config struct {
 	Webhooks []webhooks.Endpoint `yaml:"webhooks"`
 }
 
-// HTTPConfig is the API, metrics and health listener: its address and its
-// limits (timeouts, sizes, connection caps; see httpapi.ServerConfig), which
-// sit next to addr in the http section.
+// HTTPConfig is the API, metrics and health listener: its address, its
+// limits (timeouts, sizes, connection caps) and its HTTPS (tls_cert and
+// tls_key, or behind_tls_proxy) and metrics_token; see httpapi.ServerConfig.
+// They sit next to addr in the http section.
 type HTTPConfig struct {
 	Addr                 string `yaml:"addr"`
 	httpapi.ServerConfig `yaml:",inline"`

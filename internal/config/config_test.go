@@ -184,3 +184,35 @@ http:
 	_, err = load(t, minimal+"\nhttp:\n  max_conections: 5\n")
 	require.ErrorContains(t, err, "field max_conections not found", "typos are caught")
 }
+
+func TestHTTPS(t *testing.T) {
+	cfg, err := load(t, minimal)
+	require.NoError(t, err)
+	require.False(t, cfg.HTTP.TLS(), "plain HTTP by default")
+	require.False(t, cfg.HTTP.BehindTLSProxy)
+	require.Empty(t, cfg.HTTP.MetricsToken, "/metrics is open by default")
+
+	cfg, err = load(t, minimal+`
+http:
+  addr: 0.0.0.0:8443
+  tls_cert: /etc/hotline/cert.pem
+  tls_key: /etc/hotline/key.pem
+  metrics_token: 0123456789abcdef
+`)
+	require.NoError(t, err)
+	require.True(t, cfg.HTTP.TLS())
+	require.Equal(t, "/etc/hotline/cert.pem", cfg.HTTP.TLSCert)
+	require.Equal(t, "/etc/hotline/key.pem", cfg.HTTP.TLSKey)
+	require.Equal(t, "0123456789abcdef", cfg.HTTP.MetricsToken)
+	require.Equal(t, 30*time.Second, cfg.HTTP.ReadTimeout, "the limits keep their defaults")
+
+	cfg, err = load(t, minimal+"\nhttp:\n  behind_tls_proxy: true\n")
+	require.NoError(t, err)
+	require.True(t, cfg.HTTP.BehindTLSProxy)
+	require.False(t, cfg.HTTP.TLS())
+
+	_, err = load(t, minimal+"\nhttp:\n  tls_cert: cert.pem\n")
+	require.ErrorContains(t, err, "hotline.yaml:5: http.tls_key: must be set with tls_cert")
+	_, err = load(t, minimal+"\nhttp:\n  addr: 127.0.0.1:1\n  metrics_token: two words\n")
+	require.ErrorContains(t, err, "hotline.yaml:7: http.metrics_token: must not contain spaces")
+}

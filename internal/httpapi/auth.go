@@ -70,7 +70,8 @@ type AuthConfig struct {
 	// IdleTimeout ends a session that made no request for this long (default 30m).
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
 	// SecureCookie marks the cookie Secure even on plain HTTP, for a node
-	// behind a TLS-terminating proxy. Over TLS it is always Secure.
+	// behind a TLS-terminating proxy (http.behind_tls_proxy does it too).
+	// Over TLS it is always Secure.
 	SecureCookie bool `yaml:"secure_cookie"`
 	// AllowedOrigins are extra WebSocket origins ("https://desk.example.com"
 	// or "desk.example.com:8443") besides the request's own host.
@@ -572,7 +573,7 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: secret, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: r.TLS != nil || a.cfg.SecureCookie, Expires: s.ExpiresAt, MaxAge: int(a.cfg.SessionTTL / time.Second),
+		Secure: secureRequest(r) || a.cfg.SecureCookie, Expires: s.ExpiresAt, MaxAge: int(a.cfg.SessionTTL / time.Second),
 	})
 	a.log.Info("auth: signed in", "user", u.Username, "role", string(u.Role), "source", src)
 	p := Principal{UserID: u.ID, Username: u.Username, Name: u.Name, Role: u.Role, Language: u.Language, CSRF: csrf}
@@ -613,7 +614,7 @@ func (a *Auth) me(w http.ResponseWriter, r *http.Request) {
 
 func (a *Auth) clearCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil || a.cfg.SecureCookie, MaxAge: -1})
+		SameSite: http.SameSiteLaxMode, Secure: secureRequest(r) || a.cfg.SecureCookie, MaxAge: -1})
 }
 
 // throttled answers 429 when the source, or the name from this source, is

@@ -16,8 +16,16 @@ package httpapi
 //   - Connections: Listen caps the open connections in total and per source
 //     (an IPv4 address, or an IPv6 /64); one over a cap is refused at once
 //     with 503 and closed, so a flood costs no more than the cap.
+//
+// HTTPS: with TLSCert and TLSKey set the server speaks only TLS (1.2 and
+// up, HTTP/2 offered; the agent WebSocket stays on HTTP/1.1). The pair is
+// read by a Certificates holder that Reload swaps (SIGHUP), so a renewed
+// certificate is served from the next handshake on without a restart.
+// Every answer carries the security headers (headers.go).
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -25,7 +33,9 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -52,7 +62,25 @@ type ServerConfig struct {
 	// MaxConnectionsPerSource caps the open connections from one IPv4
 	// address or IPv6 /64 (default 200; an office behind NAT is one source).
 	MaxConnectionsPerSource int `yaml:"max_connections_per_source"`
+
+	// TLSCert and TLSKey are PEM files of the server's certificate (its
+	// chain after it) and private key; with both set the listener speaks
+	// HTTPS only, and SIGHUP reads them again. A relative path is relative
+	// to the working directory. `hotline cert` writes a self-signed pair.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// BehindTLSProxy says a TLS-terminating proxy in front serves HTTPS:
+	// cookies are marked Secure and HSTS is sent although this listener
+	// speaks plain HTTP. Nothing else of the proxy's is trusted (no
+	// X-Forwarded-For or -Proto).
+	BehindTLSProxy bool `yaml:"behind_tls_proxy"`
+	// MetricsToken, when set, is the bearer token GET /metrics needs
+	// ("Authorization: Bearer <token>"); without it /metrics answers 401.
+	MetricsToken string `yaml:"metrics_token"`
 }
+
+// TLS reports whether the listener speaks HTTPS.
+func (c *ServerConfig) TLS() bool { return c.TLSCert != "" }
 
 // minBodyLimit is the smallest MaxBodyBytes: the largest body a route takes
 // (a ticket's, tickets.go) must fit.
@@ -107,25 +135,92 @@ func (c *ServerConfig) Validate() error {
 	} else if c.MaxConnectionsPerSource > c.MaxConnections && c.MaxConnections >= 1 {
 		bad("max_connections_per_source", "must not be more than max_connections (%d)", c.MaxConnections)
 	}
+	switch {
+	case c.TLSCert != "" && c.TLSKey == "":
+		bad("tls_key", "must be set with tls_cert")
+	case c.TLSKey != "" && c.TLSCert == "":
+		bad("tls_cert", "must be set with tls_key")
+	}
+	if strings.ContainsAny(c.MetricsToken, " \t\r\n") {
+		bad("metrics_token", "must not contain spaces")
+	}
 	return errors.Join(errs...)
 }
 
 // NewServer builds the http.Server for h with cfg's timeouts and sizes;
-// every request body is bounded by MaxBodyBytes. Serve it on a listener
-// from Listen, which caps the connections. Server errors (failed accepts,
+// every request body is bounded by MaxBodyBytes, and every answer has the
+// security headers (headers.go). Serve it with Serve on a listener from
+// Listen, which caps the connections; for HTTPS set its TLSConfig from a
+// Certificates first. Server errors (failed accepts and handshakes,
 // handler panics) go to log as warnings.
 func NewServer(cfg ServerConfig, h http.Handler, log *slog.Logger) *http.Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &http.Server{
-		Handler:           limitBodies(cfg.MaxBodyBytes, h),
+		Handler:           secureHeaders(cfg, limitBodies(cfg.MaxBodyBytes, h)),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
+	}
+}
+
+// Serve serves srv on ln until srv shuts down: HTTPS when srv.TLSConfig
+// is set (from Certificates.TLSConfig), plain HTTP otherwise.
+func Serve(srv *http.Server, ln net.Listener) error {
+	if srv.TLSConfig != nil {
+		return srv.ServeTLS(ln, "", "")
+	}
+	return srv.Serve(ln)
+}
+
+// Certificates holds the server's TLS certificate, read from a PEM pair;
+// Reload reads the files again and swaps it, and every handshake after
+// takes the new one (the open connections keep theirs). It is safe for
+// concurrent use.
+type Certificates struct {
+	certFile, keyFile string
+	cur               atomic.Pointer[tls.Certificate]
+}
+
+// LoadCertificates reads the pair certFile (the certificate, its chain
+// after it) and keyFile.
+func LoadCertificates(certFile, keyFile string) (*Certificates, error) {
+	c := &Certificates{certFile: certFile, keyFile: keyFile}
+	if err := c.Reload(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Reload reads the pair again; on an error the certificate in use stays.
+func (c *Certificates) Reload() error {
+	pair, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
+	if err != nil {
+		return fmt.Errorf("tls_cert %s, tls_key %s: %w", c.certFile, c.keyFile, err)
+	}
+	if pair.Leaf == nil {
+		if pair.Leaf, err = x509.ParseCertificate(pair.Certificate[0]); err != nil {
+			return fmt.Errorf("tls_cert %s: %w", c.certFile, err)
+		}
+	}
+	c.cur.Store(&pair)
+	return nil
+}
+
+// Leaf is the certificate served now.
+func (c *Certificates) Leaf() *x509.Certificate { return c.cur.Load().Leaf }
+
+// TLSConfig is the server side of TLS with this certificate: TLS 1.2 and up.
+func (c *Certificates) TLSConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			return c.cur.Load(), nil
+		},
 	}
 }
 

@@ -13,6 +13,9 @@ package browsertest
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -24,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -50,6 +54,11 @@ type Options struct {
 	Lang string
 	// Timeout bounds each Page action; zero means DefaultTimeout.
 	Timeout time.Duration
+	// TrustCertificates are server certificates (self-signed ones, say) the
+	// browser accepts as if a CA had signed them, matched by public key: a
+	// page from a server holding one is a secure context (getUserMedia
+	// works), and every other certificate error still fails.
+	TrustCertificates []*x509.Certificate
 }
 
 // Browser is one running Chromium.
@@ -110,6 +119,9 @@ func Start(t testing.TB, opt Options) *Browser {
 		chromedp.Flag("lang", opt.Lang),
 		chromedp.Flag("accept-lang", opt.Lang),
 	)
+	if len(opt.TrustCertificates) > 0 {
+		flags = append(flags, chromedp.Flag("ignore-certificate-errors-spki-list", spkiList(opt.TrustCertificates)))
+	}
 	b := &Browser{opt: opt}
 	b.allocCtx, b.allocCancel = chromedp.NewExecAllocator(context.Background(), flags...)
 	b.ctx, b.cancel = chromedp.NewContext(b.allocCtx)
@@ -129,6 +141,17 @@ func Start(t testing.TB, opt Options) *Browser {
 		t.Fatalf("browsertest: %s did not start within 30 s", opt.ExecPath)
 	}
 	return b
+}
+
+// spkiList is Chromium's form of certificates to trust: the base64 SHA-256
+// of each one's public key (SubjectPublicKeyInfo), comma-separated.
+func spkiList(certs []*x509.Certificate) string {
+	out := make([]string, 0, len(certs))
+	for _, c := range certs {
+		sum := sha256.Sum256(c.RawSubjectPublicKeyInfo)
+		out = append(out, base64.StdEncoding.EncodeToString(sum[:]))
+	}
+	return strings.Join(out, ",")
 }
 
 // Close stops the browser and waits for its processes to exit. It is
@@ -202,6 +225,11 @@ func (p *Page) onEvent(ev any) {
 		if d.Exception != nil {
 			line += " " + d.Exception.Description
 		}
+	case *cdplog.EventEntryAdded:
+		// The browser's own messages: Content Security Policy violations
+		// (source "security"), failed loads ("network"), and others.
+		e := ev.Entry
+		line = fmt.Sprintf("log.%s (%s): %s", e.Level, e.Source, e.Text)
 	default:
 		return
 	}
@@ -213,7 +241,9 @@ func (p *Page) onEvent(ev any) {
 }
 
 // Console returns what the page logged so far: console calls ("console.log:
-// ...", "console.error: ...") and uncaught exceptions ("uncaught: ...").
+// ...", "console.error: ..."), uncaught exceptions ("uncaught: ...") and
+// the browser's own messages about the page ("log.error (security): ...",
+// as a Content Security Policy violation is reported).
 func (p *Page) Console() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"crypto/x509"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -9,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -68,6 +71,33 @@ func TestBrowser(t *testing.T) {
 		t.Logf("level at 1000 Hz %.4f, at 440 Hz %.4f", tone, other)
 		require.Greater(t, tone, 20*other, "the 1000 Hz tone must stand far above 440 Hz")
 	})
+}
+
+// TestTrustedCertificate: a page over HTTPS with a certificate no CA signed
+// loads when it is trusted, is a secure context with the microphone, and a
+// Content Security Policy violation shows in Console.
+func TestTrustedCertificate(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "script-src 'self'")
+		_, _ = w.Write([]byte(`<!doctype html><html><body><p id="p">page</p><script>window.inline = true;</script></body></html>`))
+	}))
+	t.Cleanup(srv.Close)
+	b := Start(t, Options{MicToneHz: 1000, TrustCertificates: []*x509.Certificate{srv.Certificate()}})
+	p := b.NewPage(t)
+	p.Open(srv.URL)
+	require.Equal(t, "page", p.Text("#p"))
+	require.True(t, Eval[bool](p, `window.isSecureContext`))
+	require.Equal(t, 1, Eval[int](p, `navigator.mediaDevices.getUserMedia({audio: true}).then((s) => s.getAudioTracks().length)`))
+	require.False(t, Eval[bool](p, `window.inline === true`), "the policy blocked the inline script")
+	require.Eventually(t, func() bool {
+		for _, line := range p.Console() {
+			if strings.HasPrefix(line, "log.error (security): ") && strings.Contains(line, "Content Security Policy") {
+				return true
+			}
+		}
+		return false
+	}, 5*time.Second, 50*time.Millisecond, "the violation is in Console: %q", p.Console())
 }
 
 func TestToneWAVLoopsCleanly(t *testing.T) {
