@@ -46,6 +46,9 @@ sip:
       inband_dtmf: auto
 http:
   addr: 127.0.0.1:0
+  # Every load agent comes from 127.0.0.1, like agents behind one NAT address:
+  # the per-source connection cap must allow all of their sockets.
+  max_connections_per_source: 2000
 rtp:
   ip: 127.0.0.1
   media_timeout: 30s
