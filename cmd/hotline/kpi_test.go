@@ -77,7 +77,7 @@ func TestReportsFromKnownTraffic(t *testing.T) {
 	require.Equal(t, softphone.CallConnected, waitMsg[softphone.Call](t, anna, softphone.TypeCall).Status)
 	time.Sleep(3 * time.Second)
 	require.NoError(t, anna.Send(ctx, softphone.Hangup{CallID: ring.CallID}))
-	<-call.Done()
+	callerHungUp(t, call)
 	waitState(t, anna, softphone.StateWrapUp)
 	waitState(t, anna, softphone.StateReady) // the 1 s wrap-up runs out
 

@@ -122,7 +122,7 @@ func hangUpAndWrapUp(t *testing.T, a *agentclient.Client, call *siptest.PhoneCal
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	require.NoError(t, a.Send(ctx, softphone.Hangup{CallID: callID}))
-	<-call.Done()
+	callerHungUp(t, call)
 	require.Equal(t, softphone.CallEnded, waitMsg[softphone.Call](t, a, softphone.TypeCall).Status)
 	waitState(t, a, softphone.StateWrapUp)
 }
@@ -348,4 +348,14 @@ func TestAfterHoursVoicemailBecomesATicket(t *testing.T) {
 	require.GreaterOrEqual(t, rec.DurationMS, int64(2500), "the 3 s message is in the recording")
 	require.LessOrEqual(t, rec.DurationMS, spoke.Milliseconds()+500, "the recording ends with the message, at the '#'")
 	require.Contains(t, eventDetails(d, "voicemail"), "support")
+}
+
+// callerHungUp waits (at most 20 s) for the hotline's BYE to the caller.
+func callerHungUp(t *testing.T, call *siptest.PhoneCall) {
+	t.Helper()
+	select {
+	case <-call.Done():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the call was hung up on the hotline's side but the caller never got BYE")
+	}
 }

@@ -119,7 +119,7 @@ func TestWebhooksDeliverEveryEventAfterAnOutage(t *testing.T) {
 	require.Equal(t, softphone.CallConnected, waitMsg[softphone.Call](t, anna, softphone.TypeCall).Status)
 	time.Sleep(time.Second)
 	require.NoError(t, anna.Send(ctx, softphone.Hangup{CallID: ring.CallID}))
-	<-call.Done()
+	callerHungUp(t, call)
 	waitState(t, anna, softphone.StateWrapUp)
 	require.NoError(t, anna.Send(ctx, softphone.WrapupDone{CallID: ring.CallID, Disposition: "resolved", Note: "fixed"}))
 

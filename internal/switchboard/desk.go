@@ -341,6 +341,14 @@ func (d *Desk) status(qc *queuedCall, st, endedBy string) softphone.Call {
 	return d.statusLocked(qc, st, endedBy)
 }
 
+// connectedTo is the agent the desk has connected the call to ("" while
+// it waits).
+func (d *Desk) connectedTo(qc *queuedCall) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return qc.agent
+}
+
 // status is a call message for the agent's browser; the caller holds Desk.mu.
 func (d *Desk) statusLocked(qc *queuedCall, st, endedBy string) softphone.Call {
 	return softphone.Call{

@@ -115,7 +115,20 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 		desk.leave(qc, endedBy)
 	}()
 
+	// deferred is an agent's command that came in before the decision that
+	// connected them: the desk tells the agent's page of the connection
+	// before it hands this goroutine the decision, and select takes ready
+	// channels in any order. It is handled once the decision is.
+	var deferred *command
 	for {
+		if deferred != nil && deferred.agent == agent {
+			select {
+			case qc.commands <- *deferred:
+			default:
+				log.Warn("agent command dropped: the call's command queue is full", "agent", agent, "type", deferred.m.Type())
+			}
+			deferred = nil
+		}
 		select {
 		case <-ctx.Done():
 			return outcome
@@ -193,6 +206,10 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 			}
 		case cmd := <-qc.commands:
 			if cmd.agent != agent && !cmd.supervisor {
+				if deferred == nil && desk.connectedTo(qc) == cmd.agent {
+					deferred = &cmd // connected already; the decision is on its way
+					continue
+				}
 				log.Debug("command from an agent no longer on the call", "agent", cmd.agent, "type", cmd.m.Type())
 				continue
 			}
