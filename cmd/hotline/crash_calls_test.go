@@ -8,7 +8,6 @@ package main
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,7 +20,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/hotline/hotline/internal/loadkit"
 	"github.com/hotline/hotline/internal/media"
 	"github.com/hotline/hotline/internal/softphone"
 	"github.com/hotline/hotline/internal/store"
@@ -45,46 +43,15 @@ const ivrDigits = "114711"
 func testKilledCallsClosed(t *testing.T, database string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	root, err := loadkit.ModuleRoot(ctx, "go")
-	require.NoError(t, err)
-	work := t.TempDir()
-	bin, err := loadkit.BuildHotline(ctx, "go", root, work)
-	require.NoError(t, err)
-
-	data := filepath.Join(work, "data")
-	yaml := `
-sip: {addr: 127.0.0.1:0, trunks: [{name: test, flow: demo}]}
-http: {addr: "127.0.0.1:0"}
-rtp: {ip: 127.0.0.1, ports: "46000-46999", realtime: false}
-store: {data_dir: "` + data + `", database: "` + database + `", node: ` + crashNode + `}
-prompts: {dir: prompts, languages: [en, ru], default_language: en}
-hold_music: music/hold.wav
-flows: {demo: flows/demo.yaml}
-` + agentQueues
-	for name, f := range testAssets(t, yaml) {
-		p := filepath.Join(work, "conf", filepath.FromSlash(name))
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, f.Data, 0o644))
-	}
+	hl := newProcessHotline(t, ctx, "46000-46999", `data_dir: "DATA", database: "`+database+`", node: `+crashNode)
+	data, work, password := hl.data, hl.work, hl.password
 	stCfg := store.Config{DataDir: data, Database: database}
 	st, err := store.Open(ctx, stCfg, nil)
 	require.NoError(t, err)
 	defer st.Close()
 	require.NoError(t, st.Migrate(ctx))
-	const password = "correct horse battery staple"
-	u, err := newUser("anna", "Anna", store.RoleAgent, nil, "en", password)
-	require.NoError(t, err)
-	require.NoError(t, st.CreateUser(ctx, u))
-
-	start := func(name string) *loadkit.Server {
-		s, err := loadkit.StartServer(ctx, loadkit.ServerConfig{
-			Bin: bin, Dir: work, Args: []string{"--config", filepath.Join(work, "conf", "config.yaml")},
-			LogPath: filepath.Join(work, name+".log"), StopTimeout: 10 * time.Second, Log: slog.New(slog.DiscardHandler),
-		})
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = s.Close() })
-		return s
-	}
+	hl.addAnna(st)
+	start := hl.start
 	first := start("first")
 	defer func() {
 		if t.Failed() {

@@ -26,48 +26,14 @@ import (
 func TestKilledMidCallRecordingIsRecovered(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	root, err := loadkit.ModuleRoot(ctx, "go")
-	require.NoError(t, err)
-	work := t.TempDir()
-	bin, err := loadkit.BuildHotline(ctx, "go", root, work)
-	require.NoError(t, err)
-
-	// A configuration folder like an operator's: the test flow and prompts,
-	// the agents' queues, the data folder beside it.
-	data := filepath.Join(work, "data")
-	yaml := `
-sip: {addr: 127.0.0.1:0, trunks: [{name: test, flow: demo}]}
-http: {addr: "127.0.0.1:0"}
-rtp: {ip: 127.0.0.1, ports: "45000-45999", realtime: false}
-store: {data_dir: "` + data + `"}
-prompts: {dir: prompts, languages: [en, ru], default_language: en}
-hold_music: music/hold.wav
-flows: {demo: flows/demo.yaml}
-` + agentQueues
-	for name, f := range testAssets(t, yaml) {
-		p := filepath.Join(work, "conf", filepath.FromSlash(name))
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, f.Data, 0o644))
-	}
+	hl := newProcessHotline(t, ctx, "45000-45999", `data_dir: "DATA"`)
+	data, work, password := hl.data, hl.work, hl.password
 	st, err := store.Open(ctx, store.Config{DataDir: data}, nil)
 	require.NoError(t, err)
 	require.NoError(t, st.Migrate(ctx))
-	const password = "correct horse battery staple"
-	u, err := newUser("anna", "Anna", store.RoleAgent, nil, "en", password)
-	require.NoError(t, err)
-	require.NoError(t, st.CreateUser(ctx, u))
+	hl.addAnna(st)
 	require.NoError(t, st.Close())
-
-	start := func(name string) *loadkit.Server {
-		s, err := loadkit.StartServer(ctx, loadkit.ServerConfig{
-			Bin: bin, Dir: work, Args: []string{"--config", filepath.Join(work, "conf", "config.yaml")},
-			LogPath: filepath.Join(work, name+".log"), StopTimeout: 10 * time.Second, Log: slog.New(slog.DiscardHandler),
-		})
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = s.Close() })
-		return s
-	}
-	first := start("first")
+	first := hl.start("first")
 
 	cookie, status := loginAt(t, first.HTTPAddr(), "anna", password)
 	require.Equal(t, 200, status)
@@ -91,7 +57,7 @@ flows: {demo: flows/demo.yaml}
 	parts, _ := filepath.Glob(filepath.Join(data, "recordings", "*", "*", "*", "*.part"))
 	require.Len(t, parts, 1, "the killed process left its recording as a .part file")
 
-	second := start("second")
+	second := hl.start("second")
 	logs, err := os.ReadFile(filepath.Join(work, "second.log"))
 	require.NoError(t, err)
 	require.Contains(t, string(logs), "recording recovered")
@@ -121,4 +87,62 @@ flows: {demo: flows/demo.yaml}
 	require.Equal(t, uint32(h.DataLen), h.Declared, "the header's length matches the data: a playable WAV")
 	require.Equal(t, fi.Size(), h.DataOffset+h.DataLen)
 	require.Equal(t, ring.CallID, h.CallID)
+}
+
+// processHotline is a real hotline process's folder, like an operator's: the
+// binary built from this module, a configuration folder with the test flow
+// and prompts and the agents' queues, the data folder beside it, and the
+// agent anna in the store.
+type processHotline struct {
+	t              *testing.T
+	ctx            context.Context
+	bin, work      string
+	data, password string
+}
+
+// newProcessHotline builds and lays out a hotline for processes; store is
+// the store section's fields, DATA standing for the data folder.
+func newProcessHotline(t *testing.T, ctx context.Context, rtpPorts, storeFields string) *processHotline {
+	t.Helper()
+	root, err := loadkit.ModuleRoot(ctx, "go")
+	require.NoError(t, err)
+	work := t.TempDir()
+	bin, err := loadkit.BuildHotline(ctx, "go", root, work)
+	require.NoError(t, err)
+	data := filepath.Join(work, "data")
+	yaml := `
+sip: {addr: 127.0.0.1:0, trunks: [{name: test, flow: demo}]}
+http: {addr: "127.0.0.1:0"}
+rtp: {ip: 127.0.0.1, ports: "` + rtpPorts + `", realtime: false}
+store: {` + strings.ReplaceAll(storeFields, "DATA", data) + `}
+prompts: {dir: prompts, languages: [en, ru], default_language: en}
+hold_music: music/hold.wav
+flows: {demo: flows/demo.yaml}
+` + agentQueues
+	for name, f := range testAssets(t, yaml) {
+		p := filepath.Join(work, "conf", filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, f.Data, 0o644))
+	}
+	return &processHotline{t: t, ctx: ctx, bin: bin, work: work, data: data, password: "correct horse battery staple"}
+}
+
+// addAnna creates the agent anna in st.
+func (h *processHotline) addAnna(st store.UserStore) {
+	h.t.Helper()
+	u, err := newUser("anna", "Anna", store.RoleAgent, nil, "en", h.password)
+	require.NoError(h.t, err)
+	require.NoError(h.t, st.CreateUser(h.ctx, u))
+}
+
+// start runs the hotline, logging to name.log in its folder, until the test ends.
+func (h *processHotline) start(name string) *loadkit.Server {
+	h.t.Helper()
+	s, err := loadkit.StartServer(h.ctx, loadkit.ServerConfig{
+		Bin: h.bin, Dir: h.work, Args: []string{"--config", filepath.Join(h.work, "conf", "config.yaml")},
+		LogPath: filepath.Join(h.work, name+".log"), StopTimeout: 10 * time.Second, Log: slog.New(slog.DiscardHandler),
+	})
+	require.NoError(h.t, err)
+	h.t.Cleanup(func() { _ = s.Close() })
+	return s
 }
