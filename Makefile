@@ -46,11 +46,16 @@ fuzz:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
 
-## bench-load: SIPp load run (needs root and sip-tester): 1,000 callers at once, 100 new/s, each streams
-## PCMU, dials 1 1 # into the support queue and holds 27 s (all 1,000 up together for over 20 s); first
-## against `hotline serve`, then against SIPp's -rtp_echo UAS; prints CPU, memory, RTP pacing, the ratio
+## bench-load: SIPp load run (needs root and sip-tester): CALLS callers (default 1,000) at most CONCURRENCY
+## at once, 100 new/s, each streams PCMU, dials 1 1 # into the support queue and holds 27 s (all up
+## together for over 20 s at 1,000); first against `hotline serve`, then against SIPp's -rtp_echo UAS;
+## prints one side-by-side table (CPU, memory, pacing, failures, the ratios) and where the memory per call
+## is. PROFILE=DIR saves the hotline's heap, goroutine and CPU profiles at full load there
+CALLS       ?= 1000
+CONCURRENCY ?= $(CALLS)
+PROFILE     ?=
 bench-load:
-	$(GO) run ./internal/loadrun -go $(GO) -calls 1000 -concurrency 1000 -rate 100 -hold 27s -timeout 5m
+	$(GO) run ./internal/loadrun -go $(GO) -calls $(CALLS) -concurrency $(CONCURRENCY) -rate 100 -hold 27s -timeout 6m $(if $(PROFILE),-profile $(abspath $(PROFILE)))
 
 ## bench-agents: SIPp callers ⇄ hotline ⇄ pure-Go WebRTC agents (needs root and sip-tester): 300 calls
 ## bridged at once, audio both ways; prints calls completed, send-interval p99 on both legs (the agent leg

@@ -10,11 +10,21 @@ import (
 
 // Channel is the caller's side of a live call, implemented by the switchboard.
 type Channel interface {
-	// Play plays the prompts in lang one after another, returning when they
-	// have all played or as soon as ctx ends.
-	Play(ctx context.Context, lang string, prompts ...string) error
+	// Start begins playing the prompts in lang one after another and
+	// returns at once, so the engine takes key presses while they play.
+	Start(lang string, prompts ...string) (Playback, error)
 	// Digits delivers the caller's key presses ('0'-'9', '*', '#'), in order.
 	Digits() <-chan byte
+}
+
+// Playback is prompts playing on a Channel.
+type Playback interface {
+	// Done receives nil once every prompt has played, or the error that
+	// ended the playback early; after Stop it may never receive.
+	Done() <-chan error
+	// Stop ends the playback; once it returns nothing more plays. It is
+	// idempotent.
+	Stop()
 }
 
 // Outcome is where a caller's trip through the IVR ended.
@@ -493,17 +503,18 @@ func (r *run) play(ctx context.Context, lang string, prompts []string, bargeIn b
 		return nil
 	}
 	r.event("prompt", lang+":"+strings.Join(prompts, ","))
-	pctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- r.ch.Play(pctx, lang, prompts...) }()
+	pb, err := r.ch.Start(lang, prompts...)
+	if err != nil {
+		return fmt.Errorf("ivr: play %s %s: %w", lang, strings.Join(prompts, ","), err)
+	}
+	defer pb.Stop()
 	for {
 		select {
-		case err := <-done:
+		case err := <-pb.Done():
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if err != nil && pctx.Err() == nil {
+			if err != nil {
 				return fmt.Errorf("ivr: play %s %s: %w", lang, strings.Join(prompts, ","), err)
 			}
 			return nil
@@ -512,13 +523,11 @@ func (r *run) play(ctx context.Context, lang string, prompts []string, bargeIn b
 				r.digits = nil
 				continue
 			}
-			if r.receive(d) && bargeIn && pctx.Err() == nil {
+			if r.receive(d) && bargeIn {
 				r.event("bargein", string(d))
-				cancel()
+				return nil // the deferred Stop cuts the prompt short
 			}
 		case <-ctx.Done():
-			cancel()
-			<-done
 			return ctx.Err()
 		}
 	}

@@ -468,7 +468,9 @@ func TestRunUnknownFlow(t *testing.T) {
 // playFails is a channel whose prompts cannot play.
 type playFails struct{ *fakeChannel }
 
-func (playFails) Play(context.Context, string, ...string) error { return context.DeadlineExceeded }
+func (playFails) Start(string, ...string) (ivr.Playback, error) {
+	return played{context.DeadlineExceeded}, nil
+}
 
 func TestPlayErrorEndsRun(t *testing.T) {
 	out, err := demoEngine(t).Run(t.Context(), "demo", playFails{newFake()}, ivr.RunOptions{})
@@ -479,8 +481,18 @@ func TestPlayErrorEndsRun(t *testing.T) {
 // instantChannel plays every prompt in no time; its keys are pressed up front.
 type instantChannel struct{ digits chan byte }
 
-func (c instantChannel) Play(context.Context, string, ...string) error { return nil }
+func (c instantChannel) Start(string, ...string) (ivr.Playback, error) { return played{nil}, nil }
 func (c instantChannel) Digits() <-chan byte                           { return c.digits }
+
+// played is a playback that is over at once, with err.
+type played struct{ err error }
+
+func (p played) Done() <-chan error {
+	ch := make(chan error, 1)
+	ch <- p.err
+	return ch
+}
+func (played) Stop() {}
 
 // BenchmarkRunDemoTypeAhead measures one caller dialling "11#" through the demo.
 func BenchmarkRunDemoTypeAhead(b *testing.B) {

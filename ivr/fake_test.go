@@ -62,7 +62,38 @@ func (f *fakeChannel) send(keys string) {
 
 func (f *fakeChannel) Digits() <-chan byte { return f.digits }
 
-func (f *fakeChannel) Play(ctx context.Context, lang string, prompts ...string) error {
+// fakePlayback plays on a goroutine of its own (a test double: the real
+// channel needs none).
+type fakePlayback struct {
+	done   chan error
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+func (p *fakePlayback) Done() <-chan error { return p.done }
+
+func (p *fakePlayback) Stop() {
+	p.once.Do(func() {
+		p.cancel()
+		p.wg.Wait()
+	})
+}
+
+func (f *fakeChannel) Start(lang string, prompts ...string) (ivr.Playback, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &fakePlayback{done: make(chan error, 1), cancel: cancel}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		if err := f.play(ctx, lang, prompts...); ctx.Err() == nil {
+			p.done <- err
+		}
+	}()
+	return p, nil
+}
+
+func (f *fakeChannel) play(ctx context.Context, lang string, prompts ...string) error {
 	for _, p := range prompts {
 		key := lang + ":" + p
 		f.mu.Lock()

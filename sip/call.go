@@ -57,7 +57,14 @@ type Call struct {
 	localTag string
 	key      string
 	sdp      *sdpSession
-	digits   chan media.Digit
+
+	// dmu guards the digit state: the handler OnDigit set (nil: presses
+	// wait in pending), and the last press, to drop its echo from a second
+	// source.
+	dmu       sync.Mutex
+	onDigit   func(media.Digit)
+	pending   []media.Digit
+	lastDigit media.Digit
 
 	ep       *media.Endpoint // set before answer, then read-only
 	answered atomic.Int64    // unix nanos of the 200, 0 before
@@ -73,8 +80,12 @@ type Call struct {
 	confirmed func()
 
 	endOnce sync.Once
-	ending  chan struct{} // closed by finish: the call is over, teardown runs
-	side    string        // set once in finish, read after ending/done
+	// endCtx is cancelled by finish: the call is over, teardown runs;
+	// ending is its Done channel.
+	endCtx  context.Context
+	ending  <-chan struct{}
+	endNow  context.CancelFunc
+	side    string // set once in finish, read after ending/done
 	cause   string
 	mu      sync.Mutex // guards remote
 	remote  media.Remote
@@ -88,12 +99,14 @@ func newCall(s *Server, req *sip.Request, tx sip.ServerTransaction, trunk TrunkC
 	id := newCallID()
 	tag := uuid.NewString()[:8] + uuid.NewString()[:8]
 	ctx, cancel := context.WithCancel(context.Background())
+	endCtx, endNow := context.WithCancel(context.Background())
 	c := &Call{
+		endCtx: endCtx, ending: endCtx.Done(), endNow: endNow,
 		id: id, srv: s, invite: req, tx: tx, trunk: trunk, source: src,
 		arrived: time.Now(), localTag: tag, key: dialogKey(callIDOf(req), tag),
-		log:    log.With("call_id", id, "trunk", trunk.Name),
-		digits: make(chan media.Digit, 32), ackCh: make(chan *sip.Request, 1),
-		ending: make(chan struct{}), done: make(chan struct{}), ctx: ctx, cancel: cancel,
+		log:   log.With("call_id", id, "trunk", trunk.Name),
+		ackCh: make(chan *sip.Request, 1),
+		done:  make(chan struct{}), ctx: ctx, cancel: cancel,
 		confirmed: func() {},
 	}
 	c.cseq.Store(1)
@@ -140,9 +153,51 @@ func (c *Call) AnsweredAt() time.Time {
 // Media is the call's RTP endpoint.
 func (c *Call) Media() *media.Endpoint { return c.ep }
 
-// Digits delivers keys received as SIP INFO (application/dtmf-relay or
-// application/dtmf). RFC 4733 and in-band digits come from Media().Digits().
-func (c *Call) Digits() <-chan media.Digit { return c.digits }
+// crossSourceWindow is how close in time the same key from two sources (a
+// phone that sends both RFC 4733 and SIP INFO) counts as one press.
+const crossSourceWindow = 200 * time.Millisecond
+
+// maxPendingDigits bounds the presses kept until OnDigit is called.
+const maxPendingDigits = 32
+
+// OnDigit sets the function that takes the caller's key presses from all
+// three sources (RFC 4733, in-band, SIP INFO), one per press: the same key
+// from a second source within 200 ms is the same press. Presses that came
+// before it are handed to f at once, in order; nil stops the delivery
+// (later presses wait again). f runs on the goroutine that received the
+// press (the media pacer's, or the INFO request's) and must not block.
+func (c *Call) OnDigit(f func(media.Digit)) {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	c.onDigit = f
+	if f == nil {
+		return
+	}
+	for _, d := range c.pending {
+		f(d)
+	}
+	c.pending = nil
+}
+
+// digit takes one press from any source.
+func (c *Call) digit(d media.Digit) {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	last := c.lastDigit
+	if d.Source != last.Source && d.Key == last.Key && d.At.Sub(last.At) < crossSourceWindow {
+		return // the same press reported by a second source
+	}
+	c.lastDigit = d
+	if c.onDigit != nil {
+		c.onDigit(d)
+		return
+	}
+	if len(c.pending) >= maxPendingDigits {
+		c.log.Warn("dtmf dropped: nobody takes the call's digits", "key", string(d.Key))
+		return
+	}
+	c.pending = append(c.pending, d)
+}
 
 // Hangup ends the call from our side with cause; the server sends BYE. Idempotent.
 func (c *Call) Hangup(cause string) { c.finish(SideHotline, cause) }
@@ -164,7 +219,7 @@ func (c *Call) End() (side, cause string) {
 func (c *Call) finish(side, cause string) {
 	c.endOnce.Do(func() {
 		c.side, c.cause = side, cause
-		close(c.ending)
+		c.endNow()
 	})
 }
 
@@ -188,13 +243,8 @@ func (c *Call) gotAck(req *sip.Request) {
 }
 
 func (c *Call) infoDigit(key byte) {
-	d := media.Digit{Key: key, Source: media.SourceINFO, At: time.Now()}
-	select {
-	case c.digits <- d:
-		c.log.Debug("dtmf", "key", string(key), "source", d.Source)
-	default:
-		c.log.Warn("dtmf dropped: nobody reads Call.Digits", "key", string(key))
-	}
+	c.log.Debug("dtmf", "key", string(key), "source", media.SourceINFO)
+	c.digit(media.Digit{Key: key, Source: media.SourceINFO, At: time.Now()})
 }
 
 // applyOffer points the endpoint at what the peer's SDP says (re-INVITE,
@@ -261,7 +311,8 @@ func (c *Call) run(hasOffer bool, off offer) {
 
 	s.send(c.tx, sip.NewResponseFromRequest(c.invite, sip.StatusTrying, "Trying", nil))
 
-	ep, err := s.opt.Ports.Open(media.EndpointConfig{Logger: c.log, MediaTimeout: s.opt.MediaTimeout, Observer: s.opt.MediaObserver})
+	ep, err := s.opt.Ports.Open(media.EndpointConfig{Logger: c.log, MediaTimeout: s.opt.MediaTimeout,
+		Observer: s.opt.MediaObserver, OnClose: c.mediaClosed, OnDigit: c.digit})
 	if err != nil {
 		if errors.Is(err, media.ErrNoPorts) {
 			s.obs.Dropped(DropNoPort)
@@ -435,32 +486,37 @@ func (c *Call) waitAck(hasOffer bool) bool {
 	}
 }
 
-// serve runs the handler and waits for any end of the call.
+// mediaClosed is the endpoint's OnClose: media that ends (times out, or
+// is closed by anything but our teardown) ends the call.
+func (c *Call) mediaClosed(err error) {
+	if errors.Is(err, media.ErrMediaTimeout) {
+		c.finish(SideHotline, CauseMediaTimeout)
+	} else {
+		c.finish(SideHotline, "media-closed")
+	}
+}
+
+// serve runs the handler on this goroutine, the INVITE's, until it returns.
+// Whatever ends the call first (the caller's BYE, the handler's Hangup, the
+// media's end, shutdown) calls finish, and the teardown registered here runs
+// then: no goroutine of the call waits on the side while it is up, so a live
+// call costs one goroutine's stack.
 func (c *Call) serve() {
 	s := c.srv
-	hdone := make(chan struct{})
-	go func() {
-		defer close(hdone)
-		s.h.HandleCall(c.ctx, c)
-	}()
-	select {
-	case <-c.ending:
-	case <-hdone:
-		c.finish(SideHotline, CauseHangup)
-	case <-c.ep.Done():
-		if errors.Is(c.ep.Err(), media.ErrMediaTimeout) {
-			c.finish(SideHotline, CauseMediaTimeout)
-		} else {
-			c.finish(SideHotline, "media-closed")
-		}
-	case <-s.closing:
-		c.finish(SideHotline, CauseShutdown)
-	}
-	// Signalling first, then media, then the handler (livekit/sip#404: BYE before media).
-	bye := c.sendBye()
-	_ = c.ep.Close()
-	c.cancel()
-	<-hdone
+	var bye <-chan struct{} // written by the teardown before torn is closed
+	torn := make(chan struct{})
+	context.AfterFunc(c.endCtx, func() {
+		// Signalling first, then media, then the handler (livekit/sip#404: BYE before media).
+		bye = c.sendBye()
+		_ = c.ep.Close()
+		c.cancel()
+		close(torn)
+	})
+	stopShutdown := context.AfterFunc(s.closingCtx, func() { c.finish(SideHotline, CauseShutdown) })
+	defer stopShutdown()
+	s.h.HandleCall(c.ctx, c)
+	c.finish(SideHotline, CauseHangup) // a no-op when the call had already ended
+	<-torn
 	if bye != nil {
 		<-bye
 	}

@@ -133,9 +133,13 @@ type Server struct {
 
 	draining atomic.Bool
 	started  atomic.Bool
-	closing  chan struct{} // closed by Close: no new calls, live calls hang up
-	once     sync.Once
-	closeErr error
+	// closingCtx is cancelled by Close: no new calls, live calls hang up;
+	// closing is its Done channel.
+	closingCtx context.Context
+	closing    <-chan struct{}
+	stopCalls  context.CancelFunc
+	once       sync.Once
+	closeErr   error
 
 	mu       sync.Mutex
 	calls    map[string]*Call // by dialog key (Call-ID + our tag)
@@ -168,11 +172,13 @@ func NewServer(cfg Config, h Handler, opt Options) (*Server, error) {
 		obs = nopObserver{}
 	}
 	cfg.Trunks = append([]TrunkConfig(nil), cfg.Trunks...)
+	closingCtx, stopCalls := context.WithCancel(context.Background())
 	return &Server{
+		closingCtx: closingCtx, closing: closingCtx.Done(), stopCalls: stopCalls,
 		cfg: cfg, h: h, opt: opt, log: log.With("component", "sip"), obs: obs,
 		trunks: trunks, auth: newAuthenticator(cfg.AuthNonceExpiry), limiter: newRateLimiter(cfg.InviteRate, cfg.InviteBurst),
 		unconf: newUnconfirmedTable(cfg.MaxUnconfirmedPerSource), thr: newLogThrottle(logEvery), malThr: newLogThrottle(logEvery),
-		closing: make(chan struct{}), calls: map[string]*Call{}, tcpCalls: map[string]int{},
+		calls: map[string]*Call{}, tcpCalls: map[string]int{},
 		released: make(chan struct{}, 1),
 	}, nil
 }
@@ -322,7 +328,7 @@ func (s *Server) Close(ctx context.Context) error {
 	s.once.Do(func() {
 		s.draining.Store(true)
 		s.mu.Lock()
-		close(s.closing) // under mu: admit never reserves a slot after this
+		s.stopCalls() // under mu: admit never reserves a slot after this
 		s.mu.Unlock()
 		for s.ActiveCalls() > 0 && s.closeErr == nil {
 			select {

@@ -41,24 +41,16 @@ func (h *testHandler) HandleCall(ctx context.Context, c *Call) {
 		c.Hangup("test-hangup")
 		return
 	}
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Go(func() { _ = media.Play(ctx, c.Media(), media.Tone([]float64{toneHz}, time.Minute, 0.5), nil) })
-	mediaDigits := c.Media().Digits()
-	for {
+	c.OnDigit(func(d media.Digit) {
 		select {
-		case <-ctx.Done():
-			return
-		case d := <-c.Digits():
-			h.digits <- d
-		case d, ok := <-mediaDigits:
-			if !ok {
-				mediaDigits = nil // closed with the endpoint
-				continue
-			}
-			h.digits <- d
+		case h.digits <- d:
+		default:
+			panic("test handler: digits not read")
 		}
-	}
+	})
+	defer c.OnDigit(nil)
+	_ = media.Play(ctx, c.Media(), media.Tone([]float64{toneHz}, time.Minute, 0.5), nil)
+	<-ctx.Done()
 }
 
 type countObserver struct {

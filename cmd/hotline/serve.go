@@ -43,6 +43,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fl.SetOutput(stderr)
 	var o overrides
 	o.register(fl, true)
+	pprofAddr := fl.String("pprof", "", "serve Go's runtime profiles on the loopback `ADDR` (off by default)")
 	if err := fl.Parse(args); err != nil {
 		return usageError{err}
 	}
@@ -51,6 +52,13 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := newLogger(cfg.Log, stderr)
+	if *pprofAddr != "" {
+		prof, err := startProfiler(*pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer prof.Close()
+	}
 	if cfg.RTP.Realtime {
 		spareProcs(log)
 		mediaPriority(log)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,13 +18,18 @@ const hotlineStopTimeout = 40 * time.Second
 
 // startHotline runs `hotline serve` with SIP and HTTP on free loopback ports,
 // the given RTP port range and a data folder under dir, and returns once
-// /readyz answers 200. Its log goes to logDir/hotline.log.
-func startHotline(ctx context.Context, bin, dir, logDir, rtpPorts string, log *slog.Logger) (*loadkit.Server, error) {
+// /readyz answers 200. Its log goes to logDir/hotline.log. With pprofAddr
+// it serves its runtime profiles there.
+func startHotline(ctx context.Context, bin, dir, logDir, rtpPorts, pprofAddr string, log *slog.Logger) (*loadkit.Server, error) {
 	log.Info("starting the hotline", "rtp_ports", rtpPorts)
+	args := []string{"--rtp-ports", rtpPorts, "--data", filepath.Join(dir, "data")}
+	if pprofAddr != "" {
+		args = append(args, "--pprof", pprofAddr)
+	}
 	return loadkit.StartServer(ctx, loadkit.ServerConfig{
 		Bin:         bin,
 		Dir:         dir,
-		Args:        []string{"--rtp-ports", rtpPorts, "--data", filepath.Join(dir, "data")},
+		Args:        args,
 		LogPath:     filepath.Join(logDir, "hotline.log"),
 		StopTimeout: hotlineStopTimeout,
 		Log:         log,
@@ -49,4 +55,14 @@ func problems(path string, n int) (string, int) {
 		}
 	}
 	return out.String(), count
+}
+
+// freeLoopbackAddr returns a loopback TCP address no one listens on now.
+func freeLoopbackAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }

@@ -53,7 +53,10 @@ type options struct {
 	Go          string
 	Logs        string
 	Hotline     string
-	Args        []string // the command line, for the report
+	// Profile, when set, is the folder the hotline's heap, goroutine and
+	// CPU profiles at full load are saved in.
+	Profile string
+	Args    []string // the command line, for the report
 }
 
 // parseFlags reads the command line into options.
@@ -71,6 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fl.BoolVar(&o.Baseline, "baseline", true, "also run the callers against SIPp's -rtp_echo UAS and print the CPU ratio")
 	fl.StringVar(&o.Go, "go", "go", "the go command that builds the hotline")
 	fl.StringVar(&o.Hotline, "hotline", "", "use this hotline `BINARY` instead of building ./cmd/hotline")
+	fl.StringVar(&o.Profile, "profile", "", "save the hotline's heap, goroutine and CPU profiles at full load in `DIR`")
 	fl.StringVar(&o.Logs, "logs", "", "keep the hotline's log and SIPp's error logs in `DIR` (default: discarded)")
 	if err := fl.Parse(args); err != nil {
 		return o, err
@@ -144,6 +148,7 @@ type report struct {
 	Hotline  sideResult
 	Baseline *sideResult // nil when not run
 
+	P50Deviation    float64 // seconds
 	P99Deviation    float64 // seconds
 	P99InInf        bool    // the p99 is above the highest bucket
 	P99Err          error
@@ -155,6 +160,11 @@ type report struct {
 	SIPResponses    map[string]float64
 	HotlineProblems string // the hotline log's first warnings and errors
 	HotlineProblemN int    // how many warning and error lines it logged
+
+	// Idle and Full are the hotline's memory before the first call and at
+	// full load (FullOK false: full load was not reached).
+	Idle, Full memBreakdown
+	FullOK     bool
 }
 
 // run builds and starts the hotline, loads it, then loads SIPp's UAS.
@@ -181,13 +191,30 @@ func run(ctx context.Context, o options, log *slog.Logger) (*report, error) {
 
 // runHotline loads `hotline serve` and fills the hotline half of rep.
 func runHotline(ctx context.Context, o options, rep *report, bin, dir, logDir, scenario string, log *slog.Logger) error {
-	h, err := startHotline(ctx, bin, dir, logDir, o.RTPPorts, log)
+	pprofAddr := ""
+	var err error
+	if o.Profile != "" {
+		if pprofAddr, err = freeLoopbackAddr(); err != nil {
+			return err
+		}
+	}
+	h, err := startHotline(ctx, bin, dir, logDir, o.RTPPorts, pprofAddr, log)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
 	client := &http.Client{Timeout: scrapeTimeout}
 	defer client.CloseIdleConnections()
+	if rep.Idle, err = readBreakdown(ctx, client, h.HTTPAddr(), h.PID()); err != nil {
+		return err
+	}
+	fullCtx, stopFull := context.WithCancel(ctx)
+	defer stopFull()
+	full := make(chan struct{})
+	go func() {
+		defer close(full)
+		rep.Full, rep.FullOK = atFullLoad(fullCtx, client, h.HTTPAddr(), pprofAddr, h.PID(), rep.Target, o.Profile, log)
+	}()
 
 	log.Info("load: SIPp callers → hotline", "calls", o.Calls, "concurrency", o.Concurrency,
 		"rate", o.Rate, "hold", o.Hold)
@@ -196,6 +223,8 @@ func runHotline(ctx context.Context, o options, rep *report, bin, dir, logDir, s
 		Live: activeCalls(client, h.HTTPAddr()),
 		UAC:  func() int { return findChild(os.Getpid(), "sipp") },
 	})
+	stopFull()
+	<-full
 	rep.Hotline = side
 	rep.HotlineProblems, rep.HotlineProblemN = problems(h.LogPath(), 3000)
 	keepLog(logDir, "sipp-errors-hotline.log", side.SIPp.ErrorLog, log)
@@ -207,6 +236,7 @@ func runHotline(ctx context.Context, o options, rep *report, bin, dir, logDir, s
 	if err != nil {
 		return err
 	}
+	rep.P50Deviation, _, _ = histogramQuantile(ms, metricDeviation, 0.5)
 	rep.P99Deviation, rep.P99InInf, rep.P99Err = histogramQuantile(ms, metricDeviation, 0.99)
 	rep.Deviation, _ = histogramBuckets(ms, metricDeviation)
 	rep.Outcomes = byLabel(ms, metricCalls, "outcome")

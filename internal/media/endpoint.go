@@ -62,6 +62,16 @@ type EndpointConfig struct {
 	// for this long after SetRemote; 0 turns it off.
 	MediaTimeout time.Duration
 	Observer     Observer // may be nil
+	// OnClose, when set, is called once as the endpoint closes, with
+	// ErrMediaTimeout when the media timed out (else nil): the owner learns
+	// of the end without a goroutine waiting on Done. It runs on the
+	// goroutine that closes the endpoint (the pacer's, for a timeout) and
+	// must not block.
+	OnClose func(err error)
+	// OnDigit, when set, takes every received digit instead of the Digits
+	// channel (which then only closes). It runs on the goroutine that
+	// received the packet (the pacer's) and must not block.
+	OnDigit func(Digit)
 }
 
 // Remote is what SDP negotiation decided about the far end.
@@ -80,6 +90,7 @@ type Remote struct {
 // Size limits of the endpoint's reused buffers.
 const (
 	maxDatagram     = 1500
+	rtpHeaderLen    = 12  // the RTP header we send: no CSRC, no extension
 	maxFramePayload = 640 // 80 ms of G.711
 	digitQueue      = 32
 	// inbandHoldOff ignores in-band detections this long after an RFC 4733
@@ -100,6 +111,8 @@ type Endpoint struct {
 	log     *slog.Logger
 	obs     Observer
 	timeout time.Duration
+	onClose func(error)
+	onDigit func(Digit)
 	release func(port int)
 	pacer   *Pacer // paces Play on this endpoint; nil = a ticker per Play
 	slot    int    // the endpoint's place on the pacer's wheel
@@ -118,7 +131,9 @@ type Endpoint struct {
 	ts          uint32
 	marker      bool // next audio packet starts a talk spurt
 	digitActive bool // SendDigit owns the stream: audio is muted
-	sendBuf     [maxDatagram]byte
+	// sendBuf holds one packet we send: a plain 12-byte RTP header (no
+	// CSRC, no extension) and at most a maxFramePayload payload.
+	sendBuf [rtpHeaderLen + maxFramePayload]byte
 
 	digitSem chan struct{} // one SendDigit at a time
 	lastRecv atomic.Int64  // unix nanoseconds of the last RTP packet
@@ -162,6 +177,8 @@ func newEndpoint(conn *net.UDPConn, raw *rawSocket, local netip.AddrPort, cfg En
 		log:      log.With("rtp_local", local.String()),
 		obs:      obs,
 		timeout:  cfg.MediaTimeout,
+		onClose:  cfg.OnClose,
+		onDigit:  cfg.OnDigit,
 		release:  release,
 		pacer:    pacer,
 		ssrc:     rand.Uint32(),
@@ -169,8 +186,12 @@ func newEndpoint(conn *net.UDPConn, raw *rawSocket, local netip.AddrPort, cfg En
 		ts:       rand.Uint32(),
 		marker:   true,
 		digitSem: make(chan struct{}, 1),
-		digits:   make(chan Digit, digitQueue),
 		done:     make(chan struct{}),
+	}
+	if e.onDigit != nil {
+		e.digits = make(chan Digit) // never sent on: OnDigit takes the digits
+	} else {
+		e.digits = make(chan Digit, digitQueue)
 	}
 	if pacer != nil {
 		e.slot = pacer.assignSlot()
@@ -239,7 +260,8 @@ func (e *Endpoint) listensLocked() bool {
 }
 
 // Digits returns the DTMF digits received by RFC 4733 or in-band detection,
-// one per key press. The channel is closed once the endpoint has stopped.
+// one per key press, unless EndpointConfig.OnDigit takes them. The channel
+// is closed once the endpoint has stopped.
 func (e *Endpoint) Digits() <-chan Digit { return e.digits }
 
 // Done is closed when the endpoint is closed or its media timed out.
@@ -278,6 +300,9 @@ func (e *Endpoint) shutdown(cause error) {
 		}
 		if e.release != nil {
 			e.release(int(e.local.Port()))
+		}
+		if e.onClose != nil {
+			e.onClose(cause)
 		}
 	})
 }

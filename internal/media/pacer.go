@@ -114,6 +114,8 @@ type stream struct {
 	mu      sync.Mutex // held while writing; Play takes it to stop the stream
 	w       FrameWriter
 	p       *Prompt
+	then    []*Prompt // played after p, in order (a background playback)
+	loop    *Prompt   // then repeated until stopped; nil: the stream ends
 	obs     Observer
 	slot    int
 	off     int       // next sample of p to send
@@ -444,7 +446,10 @@ func (s *stream) send(sub int64) bool {
 		s.off += int(skip) * FrameSamples
 		s.next += skip * pacerSlots
 	}
-	for ; s.next <= sub && s.off < len(s.p.Samples); s.next += pacerSlots {
+	for ; s.next <= sub; s.next += pacerSlots {
+		if s.off >= len(s.p.Samples) && !s.advance() {
+			break
+		}
 		n := copy(s.frame[:], s.p.Samples[s.off:])
 		clear(s.frame[n:])
 		s.off += FrameSamples
@@ -458,11 +463,27 @@ func (s *stream) send(sub int64) bool {
 			return true
 		}
 	}
-	if s.off >= len(s.p.Samples) {
+	if s.off >= len(s.p.Samples) && !s.advance() {
 		s.finish(nil)
 		return true
 	}
 	return false
+}
+
+// advance moves a background stream to its next prompt, with no gap in the
+// pacing; it reports false when there is none. The caller holds s.mu.
+func (s *stream) advance() bool {
+	for len(s.then) > 0 {
+		s.p, s.then, s.off = s.then[0], s.then[1:], 0
+		if len(s.p.Samples) > 0 {
+			return true
+		}
+	}
+	if s.loop == nil || len(s.loop.Samples) == 0 {
+		return false
+	}
+	s.p, s.off = s.loop, 0
+	return true
 }
 
 // finish stops the stream with its outcome; the caller holds s.mu.

@@ -25,9 +25,11 @@ type receiver struct {
 	lastRFC  time.Time // last RFC 4733 packet, to mute in-band detection
 }
 
-// newReceiver returns an empty receive state.
+// newReceiver returns an empty receive state. Its audio buffers are made
+// when audio is first listened to: a call in the IVR or the queue, which
+// only takes digits, never needs them.
 func newReceiver() *receiver {
-	return &receiver{pcm: make([]int16, 0, maxFramePayload)}
+	return &receiver{}
 }
 
 // readLoop receives datagrams until the socket is closed, then closes the
@@ -156,6 +158,9 @@ func (e *Endpoint) receive(rx *receiver, b []byte, src netip.AddrPort) {
 	} else if rx.detector == nil {
 		rx.detector = NewDTMFDetector()
 	}
+	if rx.pcm == nil {
+		rx.pcm = make([]int16, 0, maxFramePayload)
+	}
 	for {
 		codec, payload, ok := rx.jitter.pop()
 		if !ok {
@@ -216,8 +221,14 @@ func (e *Endpoint) receiveEvent(rx *receiver, now time.Time) {
 	}
 }
 
-// emitDigit queues a digit without ever blocking the reader.
+// emitDigit hands a digit to OnDigit, or queues it without ever blocking
+// the reader.
 func (e *Endpoint) emitDigit(d Digit) {
+	if e.onDigit != nil {
+		e.log.Debug("dtmf digit", "key", string(rune(d.Key)), "source", string(d.Source))
+		e.onDigit(d)
+		return
+	}
 	select {
 	case e.digits <- d:
 		e.log.Debug("dtmf digit", "key", string(rune(d.Key)), "source", string(d.Source))
@@ -286,23 +297,31 @@ const (
 	jitterLateWindow = 64
 )
 
-// jitterSlot holds one buffered payload.
+// jitterSlot describes one buffered payload; its bytes are in the
+// buffer's data.
 type jitterSlot struct {
 	used  bool
 	seq   uint16
 	codec Codec
 	n     int
-	data  [maxFramePayload]byte
 }
 
 // jitterBuffer reorders audio packets by sequence number with a small fixed
 // depth. In-order packets pass straight through; a missing packet holds later
 // ones back until jitterDepth of them wait, then it is skipped.
 type jitterBuffer struct {
-	slots   [jitterSlots]jitterSlot
+	slots [jitterSlots]jitterSlot
+	// data holds slot i's payload at [i×maxFramePayload, (i+1)×maxFramePayload);
+	// the first push makes it.
+	data    []byte
 	next    uint16
 	started bool
 	pending int
+}
+
+// slotData is the room for slot i's payload.
+func (j *jitterBuffer) slotData(i int) []byte {
+	return j.data[i*maxFramePayload : (i+1)*maxFramePayload]
 }
 
 // reset forgets all state, e.g. when the SSRC changes.
@@ -327,12 +346,16 @@ func (j *jitterBuffer) push(seq uint16, codec Codec, payload []byte) string {
 		j.reset()
 		j.next, j.started = seq, true
 	}
-	s := &j.slots[seq%jitterSlots]
+	i := int(seq % jitterSlots)
+	s := &j.slots[i]
 	if s.used {
 		return DropDuplicate
 	}
+	if j.data == nil {
+		j.data = make([]byte, jitterSlots*maxFramePayload)
+	}
 	s.used, s.seq, s.codec = true, seq, codec
-	s.n = copy(s.data[:], payload)
+	s.n = copy(j.slotData(i), payload)
 	j.pending++
 	return ""
 }
@@ -343,26 +366,27 @@ func (j *jitterBuffer) pop() (Codec, []byte, bool) {
 	if j.pending == 0 {
 		return 0, nil, false
 	}
-	s := &j.slots[j.next%jitterSlots]
-	if !s.used {
+	i := int(j.next % jitterSlots)
+	if !j.slots[i].used {
 		if j.pending < jitterDepth {
 			return 0, nil, false
 		}
 		// Give up on the gap: move to the oldest buffered packet.
 		best := -1
-		for i := range j.slots {
-			if !j.slots[i].used {
+		for k := range j.slots {
+			if !j.slots[k].used {
 				continue
 			}
-			if best < 0 || int16(j.slots[i].seq-j.slots[best].seq) < 0 {
-				best = i
+			if best < 0 || int16(j.slots[k].seq-j.slots[best].seq) < 0 {
+				best = k
 			}
 		}
-		s = &j.slots[best]
-		j.next = s.seq
+		i = best
+		j.next = j.slots[i].seq
 	}
+	s := &j.slots[i]
 	s.used = false
 	j.pending--
 	j.next++
-	return s.codec, s.data[:s.n], true
+	return s.codec, j.slotData(i)[:s.n], true
 }

@@ -66,12 +66,12 @@ type queuedCall struct {
 	id        string
 	ring      softphone.Ring // caller details for the browser (no CallID/timeout); Queue guarded by Desk.mu
 	rec       *record
-	tape      *tape             // the call's recording; nil when nothing records
-	decisions chan acd.Decision // ACD decisions about this call, in order
-	commands  chan command      // the connected agent's hangup/hold/dtmf/transfer
-	agent     string            // connected agent; guarded by Desk.mu
-	held      bool              // guarded by Desk.mu
-	left      chan struct{}     // closed when the call left the desk
+	tape      *tape                  // the call's recording; nil when nothing records
+	decisions *mailbox[acd.Decision] // ACD decisions about this call, in order
+	commands  chan command           // the connected agent's hangup/hold/dtmf/transfer
+	agent     string                 // connected agent; guarded by Desk.mu
+	held      bool                   // guarded by Desk.mu
+	left      chan struct{}          // closed when the call left the desk
 	// monitor is the supervisor on the call and monitorMode their mode
 	// (monitor.go); guarded by Desk.mu.
 	monitor, monitorMode string
@@ -323,13 +323,14 @@ func (d *Desk) send(agent string, m softphone.Message) {
 	}
 }
 
-// deliver hands a decision to the call goroutine. The channel is sized for
-// far more decisions than one call gets between two reads; a full channel
-// means the call goroutine is stuck, which is logged, not waited for.
+// maxPendingDecisions bounds a call's decisions not yet taken: far more
+// than one call gets between two reads.
+const maxPendingDecisions = 64
+
+// deliver hands a decision to the call goroutine. A full mailbox means the
+// call goroutine is stuck, which is logged, not waited for.
 func (qc *queuedCall) deliver(dec acd.Decision, log *slog.Logger) {
-	select {
-	case qc.decisions <- dec:
-	default:
+	if !qc.decisions.put(dec) {
 		log.Error("call is not taking queue decisions; dropped one", "call_id", qc.id, "kind", dec.Kind)
 	}
 }
@@ -369,7 +370,7 @@ func (d *Desk) wrapupEnded(rec *record) {
 func (d *Desk) join(ring softphone.Ring, in acd.Input, rec *record, tp *tape) *queuedCall {
 	qc := &queuedCall{
 		id: in.Call, ring: ring, rec: rec, tape: tp,
-		decisions: make(chan acd.Decision, 64),
+		decisions: newMailbox[acd.Decision](maxPendingDecisions),
 		commands:  make(chan command, 8),
 		left:      make(chan struct{}),
 	}

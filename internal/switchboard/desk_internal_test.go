@@ -60,7 +60,8 @@ func TestDeskAcceptRightAfterTheRing(t *testing.T) {
 	deadline := time.After(10 * time.Second)
 	for {
 		select {
-		case dec := <-qc.decisions:
+		case <-qc.decisions.ready():
+			dec, _ := qc.decisions.take()
 			if dec.Kind == acd.Connected {
 				require.Equal(t, "anna", dec.Agent)
 				return

@@ -49,7 +49,7 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 
 	p := newPlayer(ep, s.opt.MediaObserver)
 	defer p.stop()
-	p.start(ctx, nil, a.HoldMusic)
+	p.start(nil, a.HoldMusic)
 
 	var (
 		agent        string
@@ -132,7 +132,11 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 		select {
 		case <-ctx.Done():
 			return outcome
-		case dec := <-qc.decisions:
+		case <-qc.decisions.ready():
+			dec, ok := qc.decisions.take()
+			if !ok {
+				continue
+			}
 			switch dec.Kind {
 			case acd.Offer:
 				rec.offered(dec.Agent)
@@ -155,7 +159,7 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 				log.Info("agent answered", "agent", agent, "queue", queue)
 			case acd.Announce:
 				if agent == "" {
-					p.start(ctx, s.announcement(a, lang, dec), a.HoldMusic)
+					p.start(s.announcement(a, lang, dec), a.HoldMusic)
 				}
 			case acd.Transferred:
 				// The agent is gone from the call (the desk told their page);
@@ -175,7 +179,7 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 				agent, leg, held, transferring = "", nil, false, false
 				outcome, queue = OutcomeAbandoned, dec.Queue
 				inStay, joined = kind == "queue", s.opt.Now()
-				p.start(ctx, nil, a.HoldMusic)
+				p.start(nil, a.HoldMusic)
 			case acd.TransferLapsed:
 				inStay, joined = true, s.opt.Now()
 				rec.event("transfer_lapsed", dec.Agent+" "+dec.Reason)
@@ -229,7 +233,7 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 					if mon != nil {
 						mon.wire(ctx, bridgeNow()) // the supervisor and the agent, apart from the caller
 					}
-					p.start(ctx, nil, a.HoldMusic)
+					p.start(nil, a.HoldMusic)
 					desk.submit(acd.Input{Kind: acd.CallHeld, Call: qc.id})
 					desk.send(agent, desk.status(qc, softphone.CallHeld, ""))
 					rec.event("held", agent)

@@ -124,18 +124,22 @@ type Options struct {
 
 // Service applies the ticket rules over a Store.
 type Service struct {
-	st   Store
-	log  *slog.Logger
-	now  func() time.Time
-	opt  Options
-	jobs chan job
+	st  Store
+	log *slog.Logger
+	now func() time.Time
+	opt Options
 
 	closeOnce sync.Once
 	stop      chan struct{} // closed by Close: stop waiting between retries
 	done      chan struct{}
-	mu        sync.Mutex // guards closed against sends on jobs, and started
-	closed    bool
-	started   bool
+	wake      chan struct{} // a job was queued or Close began (capacity 1)
+	mu        sync.Mutex    // guards the fields below
+	// queue holds the summaries waiting for the worker, oldest first (at
+	// most Backlog). A slice, not a buffered channel: an idle service holds
+	// no room for a full backlog.
+	queue   []job
+	closed  bool
+	started bool
 }
 
 // job is one call summary for the worker.
@@ -162,7 +166,7 @@ func New(st Store, opt Options) *Service {
 		opt.RetryFor = 5 * time.Minute
 	}
 	return &Service{st: st, log: opt.Logger, now: opt.Now, opt: opt,
-		jobs: make(chan job, opt.Backlog), stop: make(chan struct{}), done: make(chan struct{})}
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 // Start runs the worker that turns call summaries into tickets, until Close.
@@ -172,10 +176,46 @@ func (s *Service) Start() {
 	s.mu.Unlock()
 	go func() {
 		defer close(s.done)
-		for j := range s.jobs {
+		for {
+			j, ok := s.next()
+			if !ok {
+				return
+			}
 			s.work(j)
 		}
 	}()
+}
+
+// next waits for the oldest queued summary; ok is false once the service is
+// closed and nothing is left.
+func (s *Service) next() (j job, ok bool) {
+	for {
+		s.mu.Lock()
+		if len(s.queue) > 0 {
+			j = s.queue[0]
+			s.queue[0] = job{}
+			s.queue = s.queue[1:]
+			if len(s.queue) == 0 {
+				s.queue = nil // let the drained backing array go
+			}
+			s.mu.Unlock()
+			return j, true
+		}
+		closed := s.closed
+		s.mu.Unlock()
+		if closed {
+			return job{}, false
+		}
+		<-s.wake
+	}
+}
+
+// signal wakes the worker without waiting.
+func (s *Service) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default: // a wake-up is already pending
+	}
 }
 
 // Close stops taking call summaries, works off those queued and waits for
@@ -184,7 +224,7 @@ func (s *Service) Close() {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		s.closed = true
-		close(s.jobs)
+		s.signal()
 		close(s.stop)
 		if !s.started {
 			close(s.done)
@@ -202,11 +242,12 @@ func (s *Service) enqueue(j job) {
 		s.log.Error("tickets: closed; call summary not turned into a ticket", "call_id", j.call.ID, "kind", j.kind)
 		return
 	}
-	select {
-	case s.jobs <- j:
-	default:
+	if len(s.queue) >= s.opt.Backlog {
 		s.log.Error("tickets: backlog full; call summary not turned into a ticket", "call_id", j.call.ID, "kind", j.kind)
+		return
 	}
+	s.queue = append(s.queue, j)
+	s.signal()
 }
 
 // Missed outcomes: calls nobody answered that must leave a ticket.
