@@ -135,6 +135,9 @@ type Endpoint struct {
 	// CSRC, no extension) and at most a maxFramePayload payload.
 	sendBuf [rtpHeaderLen + maxFramePayload]byte
 
+	srtpTx atomic.Pointer[srtpTx] // set by SetSRTP: send protects; nil = plain RTP
+	srtpRx atomic.Pointer[srtpRx] // set by SetSRTP: receive unprotects
+
 	digitSem chan struct{} // one SendDigit at a time
 	lastRecv atomic.Int64  // unix nanoseconds of the last RTP packet
 	armed    atomic.Bool   // remote set: the media timeout runs
@@ -395,6 +398,13 @@ func (e *Endpoint) WriteFrame(pcm []int16) error {
 
 // send writes one datagram; the caller holds wmu.
 func (e *Endpoint) send(b []byte, addr netip.AddrPort) error {
+	if tx := e.srtpTx.Load(); tx != nil {
+		var err error
+		if b, err = tx.protect(b); err != nil {
+			e.log.Debug("srtp protect failed", "err", err)
+			return nil
+		}
+	}
 	if err := e.sock.writeTo(b, addr); err != nil {
 		if errors.Is(err, ErrClosed) {
 			return ErrClosed

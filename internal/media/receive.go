@@ -92,6 +92,13 @@ func (e *Endpoint) receive(rx *receiver, b []byte, src netip.AddrPort) {
 		e.obs.PacketDropped(DropRTCP)
 		return
 	}
+	if srx := e.srtpRx.Load(); srx != nil {
+		var ok bool
+		if b, ok = srx.unprotect(b); !ok {
+			e.obs.PacketDropped(DropSRTP)
+			return
+		}
+	}
 	if err := rx.pkt.Unmarshal(b); err != nil {
 		e.obs.PacketDropped(DropMalformed)
 		return
