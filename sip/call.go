@@ -57,6 +57,7 @@ type Call struct {
 	localTag string
 	key      string
 	sdp      *sdpSession
+	sdes     *sdesState // SRTP chosen at the INVITE; nil for plain RTP
 
 	// dmu guards the digit state: the handler OnDigit set (nil: presses
 	// wait in pending), and the last press, to drop its echo from a second
@@ -251,6 +252,15 @@ func (c *Call) infoDigit(key byte) {
 // late-offer ACK). Old-style hold (c=0.0.0.0) keeps the previous address.
 func (c *Call) applyOffer(o offer) {
 	c.mu.Lock()
+	if st := c.sdes; st != nil && c.ep != nil {
+		// The first answer, or a re-INVITE (or its ACK) with a new key.
+		if k := o.cryptoFor(st.local.Suite); k != nil && (st.remote == nil || string(k) != string(st.remote) || !c.ep.SRTP()) {
+			st.remote = k
+			if err := c.ep.SetSRTP(st.local.Suite, st.local.Key, k); err != nil {
+				c.log.Error("srtp keys refused", "err", err)
+			}
+		}
+	}
 	r := media.Remote{Addr: o.Addr, Codec: o.Codec, DTMFType: o.DTMFType, InbandDTMF: c.inband(o),
 		Paused: o.Direction == dirInactive || o.Direction == dirRecvOnly}
 	if o.Addr.Addr().IsUnspecified() && c.remote.Addr.IsValid() {
@@ -280,11 +290,14 @@ func (c *Call) inband(o offer) bool {
 
 // contact is our Contact header, on the transport the call arrived on.
 func (c *Call) contact() *sip.ContactHeader {
-	a := c.srv.addr
+	a, tr := c.srv.addr, "tcp"
+	if strings.EqualFold(c.invite.Transport(), "tls") {
+		a, tr = c.srv.tlsAddr, "tls"
+	}
 	u := sip.Uri{Scheme: "sip", User: "hotline", Host: a.Addr().String(), Port: int(a.Port())}
 	if t := c.invite.Transport(); t != "" && !strings.EqualFold(t, "udp") {
 		u.UriParams = sip.NewParams()
-		u.UriParams.Add("transport", "tcp")
+		u.UriParams.Add("transport", tr)
 	}
 	return &sip.ContactHeader{Address: u}
 }
@@ -334,6 +347,7 @@ func (c *Call) run(hasOffer bool, off offer) {
 		local = netip.AddrPortFrom(s.addr.Addr(), local.Port())
 	}
 	c.sdp = newSDPSession(local)
+	c.sdp.sdes = c.sdes
 	s.register(c)
 	defer s.unregister(c)
 	c.log.Info("call arrived", "from", c.From(), "to", c.To(), "transport", c.invite.Transport(), "late_offer", !hasOffer)
@@ -422,8 +436,26 @@ func (c *Call) closeMedia(acked bool) {
 	c.confirmed()
 }
 
-// overTCP tells a call that came in over a TCP connection.
-func (c *Call) overTCP() bool { return strings.EqualFold(c.invite.Transport(), "tcp") }
+// overTCP tells a call that came in over a TCP (or TLS) connection.
+func (c *Call) overTCP() bool {
+	t := c.invite.Transport()
+	return strings.EqualFold(t, "tcp") || strings.EqualFold(t, "tls")
+}
+
+// checkSRTP refuses a re-INVITE that would change the call's security: an
+// SRTP call must go on with a key in its suite, a plain one stays plain.
+func (c *Call) checkSRTP(o offer) error {
+	if c.sdes == nil {
+		if o.SAVP {
+			return notAcceptable("the call is not SRTP")
+		}
+		return nil
+	}
+	if o.cryptoFor(c.sdes.local.Suite) == nil {
+		return notAcceptable("an SRTP call needs a=crypto %s", c.sdes.local.Suite)
+	}
+	return nil
+}
 
 func (c *Call) ended() bool {
 	select {

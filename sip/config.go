@@ -1,4 +1,5 @@
-// Package sip is the hotline's SIP edge over sipgo: it listens on UDP and TCP,
+// Package sip is the hotline's SIP edge over sipgo: it listens on UDP and TCP
+// (and TLS when configured; SRTP with SDES keys per trunk, sdes.go),
 // admits or refuses INVITEs (trunk ACL, per-source rate limit, per-source cap
 // on calls not yet confirmed by ACK, concurrent call cap, drain), negotiates
 // G.711 with SDP, opens one media.Endpoint per call and hands every answered
@@ -19,6 +20,13 @@ import (
 type Config struct {
 	// Addr is where UDP and TCP both listen, e.g. "127.0.0.1:5060" (port 0 picks a free port).
 	Addr string `yaml:"addr"`
+	// TLSListen, when set, is where SIP over TLS listens, e.g.
+	// "0.0.0.0:5061" (port 0 picks a free port); it needs TLSCert and TLSKey.
+	TLSListen string `yaml:"tls_listen"`
+	// TLSCert and TLSKey are the PEM certificate (chain after it) and key
+	// SIP over TLS presents; read like http.tls_cert, again on SIGHUP.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
 	// MaxCalls caps concurrent calls (ringing or answered); over it an INVITE gets 503.
 	MaxCalls int `yaml:"max_calls"`
 	// InviteRate is the number of new INVITEs per second allowed from one source IP.
@@ -70,6 +78,14 @@ type TrunkConfig struct {
 	// Auth, when set, requires digest authentication of the trunk's INVITEs
 	// (after the Allow check and the per-source limits).
 	Auth *TrunkAuth `yaml:"auth"`
+	// SRTP is "off" (the default: plain RTP, an RTP/SAVP offer gets 488),
+	// "optional" (SRTP when the offer has a usable a=crypto) or "required"
+	// (an INVITE without one gets 488). Keys (SDES) are only taken from an
+	// INVITE that came over TLS unless SRTPWithoutTLS is set.
+	SRTP string `yaml:"srtp"`
+	// SRTPWithoutTLS allows SDES keys in INVITEs over UDP or TCP, where
+	// anyone on the path can read them; for a trunk on a trusted network.
+	SRTPWithoutTLS bool `yaml:"srtp_without_tls"`
 }
 
 // In-band DTMF settings of a trunk.
@@ -112,6 +128,16 @@ func (c *Config) Validate() error {
 		bad("addr", "is empty")
 	} else if _, err := netip.ParseAddrPort(c.Addr); err != nil {
 		bad("addr", "%q is not an ip:port address", c.Addr)
+	}
+	if c.TLSListen != "" {
+		if _, err := netip.ParseAddrPort(c.TLSListen); err != nil {
+			bad("tls_listen", "%q is not an ip:port address", c.TLSListen)
+		}
+		if c.TLSCert == "" || c.TLSKey == "" {
+			bad("tls_listen", "needs tls_cert and tls_key")
+		}
+	} else if c.TLSCert != "" || c.TLSKey != "" {
+		bad("tls_cert", "is set but tls_listen is not (SIP over TLS is off)")
 	}
 	if c.MaxCalls <= 0 {
 		bad("max_calls", "must be positive, got %d", c.MaxCalls)
@@ -174,6 +200,18 @@ func (c *Config) Validate() error {
 		default:
 			bad(p+".inband_dtmf", "%q is not one of auto, on, off", t.InbandDTMF)
 		}
+		switch t.SRTP {
+		case "", SRTPOff:
+			if t.SRTPWithoutTLS {
+				bad(p+".srtp_without_tls", "is set but srtp is off")
+			}
+		case SRTPOptional, SRTPRequired:
+			if c.TLSListen == "" && !t.SRTPWithoutTLS {
+				bad(p+".srtp", "%s needs sip.tls_listen (SDES keys travel in the SIP messages), or srtp_without_tls: true", t.SRTP)
+			}
+		default:
+			bad(p+".srtp", "%q is not one of required, optional, off", t.SRTP)
+		}
 		if a := t.Auth; a != nil {
 			if a.Username == "" {
 				bad(p+".auth.username", "is empty")
@@ -211,6 +249,9 @@ func newTrunkTable(trunks []TrunkConfig) (trunkTable, error) {
 		e.cfg.Allow = append([]string(nil), t.Allow...)
 		if e.cfg.InbandDTMF == "" {
 			e.cfg.InbandDTMF = InbandAuto
+		}
+		if e.cfg.SRTP == "" {
+			e.cfg.SRTP = SRTPOff
 		}
 		if t.Auth != nil {
 			a := *t.Auth

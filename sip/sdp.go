@@ -45,6 +45,8 @@ type offer struct {
 	Codec     media.Codec    // the peer's most preferred codec we support
 	DTMFType  uint8          // RFC 4733 payload type, 0 when not offered
 	Direction string         // the peer's direction attribute (sendrecv when absent)
+	SAVP      bool           // the transport is RTP/SAVP (SRTP is a must)
+	Crypto    []cryptoAttr   // the usable a=crypto lines, in the peer's order
 }
 
 // parseOffer parses an SDP offer (or a late-offer answer) and picks the
@@ -70,8 +72,12 @@ func parseOffer(body []byte, allowed []media.Codec) (offer, error) {
 	if audio == nil {
 		return o, notAcceptable("no audio stream offered")
 	}
-	if !isRTPAVP(audio.MediaName.Protos) {
-		return o, notAcceptable("audio transport %q is not RTP/AVP", strings.Join(audio.MediaName.Protos, "/"))
+	switch strings.ToUpper(strings.Join(audio.MediaName.Protos, "/")) {
+	case "RTP/AVP":
+	case "RTP/SAVP":
+		o.SAVP = true
+	default:
+		return o, notAcceptable("audio transport %q is not RTP/AVP or RTP/SAVP", strings.Join(audio.MediaName.Protos, "/"))
 	}
 	port := audio.MediaName.Port.Value
 	if port < 1 || port > 65535 {
@@ -96,6 +102,12 @@ func parseOffer(body []byte, allowed []media.Codec) (offer, error) {
 
 	rtpmap := map[string]string{} // payload type → lower-case "name/rate"
 	for _, a := range audio.Attributes {
+		if a.Key == "crypto" {
+			if c, err := parseCrypto(a.Value); err == nil {
+				o.Crypto = append(o.Crypto, c)
+			}
+			continue
+		}
 		if a.Key != "rtpmap" {
 			continue
 		}
@@ -149,11 +161,6 @@ func parseOffer(body []byte, allowed []media.Codec) (offer, error) {
 	return o, nil
 }
 
-func isRTPAVP(protos []string) bool {
-	p := strings.ToUpper(strings.Join(protos, "/"))
-	return p == "RTP/AVP"
-}
-
 func direction(attrs []sdp.Attribute, def string) string {
 	for _, a := range attrs {
 		switch a.Key {
@@ -188,6 +195,7 @@ type sdpSession struct {
 	id      uint64
 	version uint64
 	local   netip.AddrPort
+	sdes    *sdesState // SRTP: our a=crypto line goes in every body; nil for plain RTP
 }
 
 func newSDPSession(local netip.AddrPort) *sdpSession {
@@ -216,6 +224,13 @@ func (s *sdpSession) marshal(codecs []media.Codec, dtmfPT uint8, dir string) ([]
 			sdp.NewAttribute("fmtp", fmt.Sprintf("%d 0-16", dtmfPT)))
 	}
 	attrs = append(attrs, sdp.NewAttribute("ptime", "20"), sdp.NewPropertyAttribute(dir))
+	protos := []string{"RTP", "AVP"}
+	if s.sdes != nil {
+		attrs = append(attrs, sdp.NewAttribute("crypto", s.sdes.local.String()))
+		if s.sdes.savp {
+			protos[1] = "SAVP"
+		}
+	}
 	sd := sdp.SessionDescription{
 		Origin: sdp.Origin{
 			Username: "hotline", SessionID: s.id, SessionVersion: s.version,
@@ -227,7 +242,7 @@ func (s *sdpSession) marshal(codecs []media.Codec, dtmfPT uint8, dir string) ([]
 		MediaDescriptions: []*sdp.MediaDescription{{
 			MediaName: sdp.MediaName{
 				Media: "audio", Port: sdp.RangedPort{Value: int(s.local.Port())},
-				Protos: []string{"RTP", "AVP"}, Formats: formats,
+				Protos: protos, Formats: formats,
 			},
 			Attributes: attrs,
 		}},

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,6 +58,10 @@ type Options struct {
 	MediaObserver media.Observer
 	// Observer receives SIP counters; may be nil.
 	Observer Observer
+	// TLSConfig is the server side of SIP over TLS (certificate and
+	// versions), required when Config.TLSListen is set; cmd builds it from
+	// the same certificate holder as HTTPS, so SIGHUP renews both.
+	TLSConfig *tls.Config
 }
 
 // Reasons passed to Observer.Dropped.
@@ -128,7 +133,9 @@ type Server struct {
 
 	udp     net.PacketConn
 	tcp     net.Listener
+	tls     net.Listener // nil unless cfg.TLSListen
 	addr    netip.AddrPort
+	tlsAddr netip.AddrPort
 	serveWG sync.WaitGroup // listener goroutines
 
 	draining atomic.Bool
@@ -158,6 +165,9 @@ func NewServer(cfg Config, h Handler, opt Options) (*Server, error) {
 	}
 	if opt.Ports == nil {
 		return nil, errors.New("sip: Options.Ports is required")
+	}
+	if cfg.TLSListen != "" && opt.TLSConfig == nil {
+		return nil, errors.New("sip: tls_listen is set but Options.TLSConfig is nil")
 	}
 	trunks, err := newTrunkTable(cfg.Trunks)
 	if err != nil {
@@ -220,6 +230,11 @@ func (s *Server) Start(ctx context.Context) error {
 	s.routes()
 	s.serveWG.Go(func() { _ = s.srv.ServeUDP(s.udp) })
 	s.serveWG.Go(func() { _ = s.srv.ServeTCP(s.tcp) })
+	if s.tls != nil {
+		s.serveWG.Go(func() { _ = s.srv.ServeTLS(s.tls) })
+		s.log.Info("sip listening", "addr", s.addr.String(), "transports", "udp,tcp", "tls_addr", s.tlsAddr.String())
+		return nil
+	}
 	s.log.Info("sip listening", "addr", s.addr.String(), "transports", "udp,tcp")
 	return nil
 }
@@ -253,8 +268,36 @@ func (s *Server) listen(ctx context.Context) error {
 		}, s.hasTCPCall, s.log, s.obs)
 		s.tcp.(*tcpListener).screen = func(msg []byte, raddr string) verdict { return s.screen(msg, true, raddr) }
 		s.addr = netip.AddrPortFrom(got.Addr().Unmap(), got.Port())
+		if err := s.listenTLS(ctx); err != nil {
+			s.closeListeners()
+			return err
+		}
 		return nil
 	}
+}
+
+// listenTLS binds SIP over TLS on cfg.TLSListen, when set. The TLS layer
+// sits under the same connection caps, deadlines and screening as TCP:
+// the tcpListener wraps the tls.Conns, so it sees the plain SIP, and a
+// handshake that stalls is cut by the idle timeout.
+func (s *Server) listenTLS(ctx context.Context) error {
+	if s.cfg.TLSListen == "" {
+		return nil
+	}
+	var lc net.ListenConfig
+	raw, err := lc.Listen(ctx, "tcp", s.cfg.TLSListen)
+	if err != nil {
+		return fmt.Errorf("sip: listen tls %s: %w", s.cfg.TLSListen, err)
+	}
+	l := newTCPListener(tls.NewListener(raw, s.opt.TLSConfig), tcpLimits{
+		idle: s.cfg.TCPIdleTimeout, message: s.cfg.TCPMessageTimeout,
+		perSource: s.cfg.MaxTCPConnsPerSource, total: s.cfg.MaxTCPConns,
+	}, s.hasTCPCall, s.log, s.obs)
+	l.screen = func(msg []byte, raddr string) verdict { return s.screen(msg, true, raddr) }
+	s.tls = l
+	got := raw.Addr().(*net.TCPAddr).AddrPort()
+	s.tlsAddr = netip.AddrPortFrom(got.Addr().Unmap(), got.Port())
+	return nil
 }
 
 // screenUDP is sipgo's read filter: each UDP datagram is screened by
@@ -301,7 +344,13 @@ func (s *Server) closeListeners() {
 	if s.tcp != nil {
 		_ = s.tcp.Close()
 	}
+	if s.tls != nil {
+		_ = s.tls.Close()
+	}
 }
+
+// TLSAddr is the bound SIP over TLS address (zero when TLS is off).
+func (s *Server) TLSAddr() netip.AddrPort { return s.tlsAddr }
 
 // Addr is the bound address (the real port when cfg.Addr had port 0).
 func (s *Server) Addr() netip.AddrPort { return s.addr }
@@ -528,7 +577,13 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	var off offer
+	var sdes *sdesState
 	hasOffer := len(req.Body()) > 0
+	if !hasOffer && trunk.SRTP == SRTPRequired {
+		log.Info("sip invite refused: srtp required and no offer")
+		s.respond(tx, req, sip.StatusNotAcceptableHere, "Not Acceptable Here: SRTP required: offer SDP with a=crypto in the INVITE", nil)
+		return
+	}
 	if hasOffer {
 		body, ok := inviteSDP(req)
 		if !ok {
@@ -542,6 +597,14 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			var se *sdpError
 			errors.As(err, &se)
 			log.Info("sip invite refused: sdp", "code", se.Code, "reason", se.Reason)
+			s.respond(tx, req, se.Code, se.Reason, nil)
+			return
+		}
+		secure := strings.EqualFold(req.Transport(), "tls") || trunk.SRTPWithoutTLS
+		if sdes, err = chooseSRTP(trunk.SRTP, secure, off); err != nil {
+			var se *sdpError
+			errors.As(err, &se)
+			log.Info("sip invite refused: srtp", "code", se.Code, "reason", se.Reason, "srtp", trunk.SRTP, "transport", req.Transport())
 			s.respond(tx, req, se.Code, se.Reason, nil)
 			return
 		}
@@ -570,6 +633,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 
 	c := newCall(s, req, tx, trunk, src, log)
 	c.confirmed = confirmed
+	c.sdes = sdes
 	c.run(hasOffer, off)
 }
 
@@ -673,6 +737,9 @@ func (s *Server) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		body = b
 	} else {
 		off, err := parseOffer(req.Body(), nil)
+		if err == nil {
+			err = c.checkSRTP(off)
+		}
 		if err != nil {
 			var se *sdpError
 			errors.As(err, &se)

@@ -71,6 +71,14 @@ type Options struct {
 	Caller string
 	// SIPTrace adds baresip's SIP trace (-s) to Result.Log.
 	SIPTrace bool
+	// MediaEnc is the account's media encryption, e.g. "srtp-mand" (RTP/SAVP
+	// with SDES keys) or "srtp" (offered, not required); it loads srtp.so.
+	// Dial a "sip:...;transport=tls" Target so the keys travel over TLS
+	// (baresip 1.0.0 does not verify the server's certificate).
+	MediaEnc string
+	// RecordDir, when set, loads sndfile.so, which writes what baresip
+	// heard (decoded) and sent as dump-*-dec.wav and dump-*-enc.wav there.
+	RecordDir string
 	// Binary is the baresip executable (default "baresip" on PATH).
 	Binary string
 	// ModulePath is baresip's module folder (default DefaultModulePath).
@@ -161,6 +169,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if strings.ContainsFunc(o.Caller, func(r rune) bool { return isSpaceOrControl(r) || strings.ContainsRune("<>@;:", r) }) {
 		return o, fmt.Errorf("baresiptest: caller %q is not a SIP user part", o.Caller)
+	}
+	if strings.ContainsFunc(o.MediaEnc+o.RecordDir, isSpaceOrControl) || strings.ContainsAny(o.MediaEnc, "<>;") {
+		return o, fmt.Errorf("baresiptest: media encryption %q or record folder %q cannot go in the config", o.MediaEnc, o.RecordDir)
 	}
 	if o.Binary == "" {
 		o.Binary = "baresip"
@@ -261,9 +272,17 @@ func start(ctx context.Context, bin, dir string, o Options) (*process, error) {
 		return nil, err
 	}
 	config := fmt.Sprintf(configTemplate, filepath.Join(dir, "source.wav"), rtpPort, rtpPort+1, o.ModulePath, ctrlPort)
+	account := fmt.Sprintf("<sip:%s@127.0.0.1>;regint=0", o.Caller)
+	if o.MediaEnc != "" {
+		config += "module\t\t\tsrtp.so\n"
+		account += ";mediaenc=" + o.MediaEnc
+	}
+	if o.RecordDir != "" {
+		config += "module\t\t\tsndfile.so\nsnd_path\t\t" + o.RecordDir + "\n"
+	}
 	files := map[string]string{
 		"config":   config,
-		"accounts": fmt.Sprintf("<sip:%s@127.0.0.1>;regint=0\n", o.Caller),
+		"accounts": account + "\n",
 		"contacts": "",
 	}
 	for name, text := range files {
