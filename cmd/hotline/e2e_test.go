@@ -100,6 +100,9 @@ type nodeOptions struct {
 	// mapping's ("tls_cert: a.pem, tls_key: b.pem"); extra cannot, since
 	// the section is already there.
 	http    string
+	// sip adds lines to the sip section ("  tls_listen: ...\n"); with a
+	// trunks entry it replaces the default trunk.
+	sip     string
 	hooks   nodeHooks
 	dataDir string // "" = a new temp dir; the same dir is a restart
 	// flowEdit, when set, changes the demo flow's YAML before the node loads it.
@@ -130,12 +133,15 @@ func startTestNode(t *testing.T, o nodeOptions) *testNode {
 	if o.http != "" {
 		httpEntries = ", " + o.http
 	}
+	sipEntries := o.sip
+	if !strings.Contains(sipEntries, "trunks:") {
+		sipEntries += "  trunks: [{name: test, flow: demo, inband_dtmf: auto}]\n"
+	}
 	yaml := fmt.Sprintf(`
 sip:
   addr: 127.0.0.1:0
   ack_timeout: 5s
-  trunks: [{name: test, flow: demo, inband_dtmf: auto}]
-http: {addr: "127.0.0.1:0"%s}
+%shttp: {addr: "127.0.0.1:0"%s}
 rtp: {ip: 127.0.0.1, ports: %q, media_timeout: 10s, quarantine: 1s}
 store: {data_dir: %q, database: %q}
 prompts: {dir: prompts, languages: [en, ru], default_language: en}
@@ -143,7 +149,7 @@ hold_music: music/hold.wav
 flows: {demo: flows/demo.yaml}
 shutdown: {drain_timeout: %s}
 log: {level: debug}
-`, httpEntries, o.rtpPorts, o.dataDir, o.database, o.drain) + o.extra
+`, sipEntries, httpEntries, o.rtpPorts, o.dataDir, o.database, o.drain) + o.extra
 	fsys := testAssets(t, yaml)
 	if o.flowEdit != nil {
 		f := fsys["flows/demo.yaml"]

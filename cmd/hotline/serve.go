@@ -158,6 +158,8 @@ type node struct {
 	http   *http.Server
 	httpLn net.Listener
 	certs  *httpapi.Certificates // the HTTPS certificate (nil: plain HTTP); SIGHUP reloads it
+	// sipCerts is SIP over TLS's certificate (nil: no sip.tls_listen); SIGHUP reloads it.
+	sipCerts *httpapi.Certificates
 
 	wg        sync.WaitGroup // the HTTP server, the store gauge, the retention sweeper and the wallboard
 	acdWG     sync.WaitGroup // the ACD actor and the desk's dispatcher
@@ -245,10 +247,19 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 	if err != nil {
 		return err
 	}
-	srv, err := sip.NewServer(cfg.SIP, n.board, sip.Options{
+	sipOpt := sip.Options{
 		Logger: log, Ports: ports, MediaTimeout: cfg.RTP.MediaTimeout,
 		MediaObserver: m.RTP, Observer: m.SIP,
-	})
+	}
+	if cfg.SIP.TLSListen != "" {
+		// The same loader as HTTPS: SIGHUP renews both pairs (reload).
+		if n.sipCerts, err = httpapi.LoadCertificates(cfg.SIP.TLSCert, cfg.SIP.TLSKey); err != nil {
+			return fmt.Errorf("sip: %w", err)
+		}
+		n.logCertificate(n.sipCerts, "sip tls certificate")
+		sipOpt.TLSConfig = n.sipCerts.TLSConfig()
+	}
+	srv, err := sip.NewServer(cfg.SIP, n.board, sipOpt)
 	if err != nil {
 		return err
 	}
@@ -302,7 +313,7 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 		if n.certs, err = httpapi.LoadCertificates(cfg.HTTP.TLSCert, cfg.HTTP.TLSKey); err != nil {
 			return fmt.Errorf("http: %w", err)
 		}
-		n.logCertificate("https certificate")
+		n.logCertificate(n.certs, "https certificate")
 	}
 	if n.httpLn, err = httpapi.Listen(cfg.HTTP.Addr, cfg.HTTP.ServerConfig, log); err != nil {
 		return fmt.Errorf("http: %w", err)
@@ -440,10 +451,10 @@ func (n *node) HTTPScheme() string {
 	return "http"
 }
 
-// logCertificate logs the HTTPS certificate in use, and warns when it has
-// expired or expires within a month.
-func (n *node) logCertificate(msg string) {
-	leaf := n.certs.Leaf()
+// logCertificate logs a certificate in use (HTTPS or SIP over TLS), and
+// warns when it has expired or expires within a month.
+func (n *node) logCertificate(certs *httpapi.Certificates, msg string) {
+	leaf := certs.Leaf()
 	args := []any{"subject", leaf.Subject.CommonName, "dns", leaf.DNSNames, "ips", leaf.IPAddresses, "not_after", leaf.NotAfter}
 	switch left := time.Until(leaf.NotAfter); {
 	case left <= 0:
@@ -520,11 +531,17 @@ func dispositions(cfg config.Config) map[string][]string {
 // reload reads the HTTPS certificate, flows and prompts again (SIGHUP). A
 // bad certificate or flow keeps the old one.
 func (n *node) reload(cfg config.Config, fsys fs.FS) {
-	if n.certs != nil {
-		if err := n.certs.Reload(); err != nil {
-			n.log.Error("reload failed; keeping the running https certificate", "err", err)
+	for _, c := range []struct {
+		certs *httpapi.Certificates
+		what  string
+	}{{n.certs, "https"}, {n.sipCerts, "sip tls"}} {
+		if c.certs == nil {
+			continue
+		}
+		if err := c.certs.Reload(); err != nil {
+			n.log.Error("reload failed; keeping the running "+c.what+" certificate", "err", err)
 		} else {
-			n.logCertificate("https certificate reloaded")
+			n.logCertificate(c.certs, c.what+" certificate reloaded")
 		}
 	}
 	assets, _, err := loadAssets(cfg, fsys)
