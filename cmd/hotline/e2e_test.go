@@ -99,7 +99,7 @@ type nodeOptions struct {
 	// http adds entries to the http section after addr, as a YAML flow
 	// mapping's ("tls_cert: a.pem, tls_key: b.pem"); extra cannot, since
 	// the section is already there.
-	http    string
+	http string
 	// sip adds lines to the sip section ("  tls_listen: ...\n"); with a
 	// trunks entry it replaces the default trunk.
 	sip     string
