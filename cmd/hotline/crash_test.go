@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -145,4 +146,31 @@ func (h *processHotline) start(name string) *loadkit.Server {
 	require.NoError(h.t, err)
 	h.t.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// Two hotline processes on one box, each with `--softphone 127.0.0.1:0`,
+// start side by side (no collision on the demo's fixed 127.0.0.1:50000),
+// and each logs the softphone port it got.
+func TestTwoProcessesSoftphonePortZero(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	h := newProcessHotline(t, ctx, "46000-46999", "data_dir: DATA")
+	ports := map[string]bool{}
+	for i, name := range []string{"first", "second"} {
+		s, err := loadkit.StartServer(ctx, loadkit.ServerConfig{
+			Bin: h.bin, Dir: h.work, LogPath: filepath.Join(h.work, name+".log"), StopTimeout: 10 * time.Second,
+			Args: []string{"--config", filepath.Join(h.work, "conf", "config.yaml"), "--softphone", "127.0.0.1:0",
+				"--data", filepath.Join(h.work, name), "--rtp-ports", []string{"46000-46499", "46500-46999"}[i]},
+			Log: slog.New(slog.DiscardHandler),
+		})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = s.Close() })
+		log, err := os.ReadFile(s.LogPath())
+		require.NoError(t, err)
+		m := regexp.MustCompile(`softphone: listening.* udp=127\.0\.0\.1:(\d+)`).FindSubmatch(log)
+		require.NotNil(t, m, "the softphone's real port is logged:\n%s", log)
+		require.NotEqual(t, "0", string(m[1]))
+		ports[string(m[1])] = true
+	}
+	require.Len(t, ports, 2, "two different ports")
 }

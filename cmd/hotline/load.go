@@ -24,6 +24,7 @@ import (
 // overrides are the flags that replace values of the configuration file.
 type overrides struct {
 	config, sip, http, rtpPorts, data, database string
+	softphone                                   string // softphone.udp_addr
 	// webhook and webhookSecret add one webhook endpoint named "cli" (the
 	// README's quick try with `hotline webhook-test`).
 	webhook, webhookSecret string
@@ -37,6 +38,7 @@ func (o *overrides) register(fl *flag.FlagSet, serving bool) {
 		fl.StringVar(&o.sip, "sip", "", "SIP listen `ADDR` (UDP and TCP)")
 		fl.StringVar(&o.http, "http", "", "HTTP listen `ADDR`")
 		fl.StringVar(&o.rtpPorts, "rtp-ports", "", "RTP port range `LO-HI`")
+		fl.StringVar(&o.softphone, "softphone", "", "the agents' WebRTC UDP `ADDR` (softphone.udp_addr; port 0 picks a free port, logged)")
 		fl.StringVar(&o.webhook, "webhook", "", "also deliver every webhook event to `URL` (endpoint \"cli\", hotline format)")
 		fl.StringVar(&o.webhookSecret, "webhook-secret", "", "the `SECRET` that signs --webhook's events (16 bytes or more)")
 	}
@@ -66,6 +68,7 @@ func loadConfig(o overrides) (config.Config, fs.FS, error) {
 	set(&cfg.SIP.Addr, o.sip)
 	set(&cfg.HTTP.Addr, o.http)
 	set(&cfg.RTP.Ports, o.rtpPorts)
+	set(&cfg.Softphone.UDPAddr, o.softphone)
 	set(&cfg.Store.DataDir, o.data)
 	set(&cfg.Store.Database, o.database)
 	if o.webhook != "" || o.webhookSecret != "" {
