@@ -265,8 +265,8 @@ func (a *API) getCall(w http.ResponseWriter, r *http.Request) {
 		Call      CallJSON           `json:"call"`
 		Events    []EventJSON        `json:"events"`
 		Recording *CallRecordingJSON `json:"recording"`
-		Tickets   []string           `json:"tickets,omitempty"` // "T-000123"; absent when none or no ticket store
-	}{Call: callJSON(c), Events: make([]EventJSON, 0, len(events)), Recording: rec, Tickets: linked}
+		Tickets   []string           `json:"tickets"` // "T-000123"; [] when none or no ticket store
+	}{Call: callJSON(c), Events: make([]EventJSON, 0, len(events)), Recording: rec, Tickets: nonNil(linked)}
 	for _, e := range events {
 		out.Events = append(out.Events, EventJSON{Seq: e.Seq, At: e.At, Kind: e.Kind, Detail: e.Detail})
 	}
