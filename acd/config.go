@@ -46,6 +46,10 @@ type Config struct {
 	// (break, lunch, training…). An empty reason is always accepted, and so
 	// are the automatic ones (ReasonMissedCall, ReasonDisconnected, ReasonRejected).
 	NotReadyReasons []string `yaml:"not_ready_reasons" json:"not_ready_reasons"`
+	// NotReadyLabels are the reasons as agents and supervisors read them,
+	// by reason and language code: {paperwork: {en: Paperwork, ru: Документы}}.
+	// The ACD only carries them; a reason without one shows as written.
+	NotReadyLabels map[string]map[string]string `yaml:"not_ready_labels" json:"not_ready_labels,omitempty"`
 }
 
 // QueueConfig describes one queue.
@@ -154,6 +158,11 @@ func (c Config) Validate() error {
 			bad(p, "%q is listed twice", r)
 		}
 		seen[r] = true
+	}
+	for r := range c.NotReadyLabels {
+		if !seen[r] {
+			bad("not_ready_labels."+r, "%q is not one of not_ready_reasons", r)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -163,11 +163,25 @@ func TestAgentAnswersCall(t *testing.T) {
 	require.Equal(t, testSerial, ring.Vars["serial"])
 	require.Equal(t, "en", ring.Language)
 	require.NotEmpty(t, ring.From)
+	// The ring carries the IVR path with the flow's labels, and what the
+	// collect and language nodes got.
+	require.Len(t, ring.IVRSteps, len(ring.IVRPath))
+	steps := map[string]softphone.IVRStep{}
+	for i, st := range ring.IVRSteps {
+		require.Equal(t, ring.IVRPath[i], st.Node)
+		steps[st.Node] = st
+	}
+	require.Equal(t, "Technical support", steps["enter-serial"].Label["en"])
+	require.Equal(t, "Техническая поддержка", steps["enter-serial"].Label["ru"])
+	require.Equal(t, softphone.IVRStep{Node: "enter-serial", Type: "collect", Label: steps["enter-serial"].Label,
+		Var: "serial", Value: testSerial}, steps["enter-serial"])
+	require.Equal(t, "en", steps["choose-language"].Value)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	require.NoError(t, anna.Send(ctx, softphone.Accept{CallID: ring.CallID}))
 	connected := waitMsg[softphone.Call](t, anna, softphone.TypeCall)
+	require.Equal(t, ring.IVRSteps, connected.IVRSteps, "the call keeps the steps (a reload redraws them)")
 	require.Equal(t, softphone.CallConnected, connected.Status)
 
 	// The agent's microphone reaches the caller...

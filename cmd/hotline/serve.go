@@ -367,6 +367,7 @@ func (n *node) startDesk(q *metrics.Queues) error {
 		return err
 	}
 	n.desk = switchboard.NewDesk(a, n.cfg.ACD.NotReadyReasons, n.log)
+	n.desk.ReasonLabels = n.cfg.ACD.NotReadyLabels
 	n.desk.SetDispositions(dispositions(n.cfg))
 	n.desk.OnWrapupEnded = n.tickets.WrapupEnded
 	if n.hub, err = softphone.NewHub(n.cfg.Softphone, n.desk, n.log.With("component", "softphone")); err != nil {

@@ -31,6 +31,9 @@ type Desk struct {
 	acd     *acd.ACD
 	log     *slog.Logger
 	reasons []string
+	// ReasonLabels, when set before Run, are the not-ready reasons as
+	// people read them (acd.Config.NotReadyLabels), sent in each welcome.
+	ReasonLabels map[string]map[string]string
 	// OnAgentState, when set, sees every agent state change (the store's agent
 	// event list, metrics). It runs on the dispatch goroutine: keep it short.
 	OnAgentState func(acd.Decision)
@@ -354,7 +357,7 @@ func (d *Desk) connectedTo(qc *queuedCall) string {
 func (d *Desk) statusLocked(qc *queuedCall, st, endedBy string) softphone.Call {
 	return softphone.Call{
 		CallID: qc.id, Status: st, From: qc.ring.From, Queue: qc.ring.Queue, Language: qc.ring.Language,
-		Vars: qc.ring.Vars, IVRPath: qc.ring.IVRPath, Tickets: qc.ring.Tickets,
+		Vars: qc.ring.Vars, IVRPath: qc.ring.IVRPath, IVRSteps: qc.ring.IVRSteps, Tickets: qc.ring.Tickets,
 		Dispositions: d.dispositions[qc.ring.Queue], EndedBy: endedBy, Recording: qc.tape.state(),
 	}
 }
@@ -438,8 +441,9 @@ func (d *Desk) Attached(_ context.Context, agent string) (softphone.Welcome, err
 	}
 	w := softphone.Welcome{
 		State: string(av.state), Reason: av.reason, Since: since.UnixMilli(), Reasons: slices.Clone(d.reasons),
-		Queues: d.acd.Queues(),
-		Agents: slices.DeleteFunc(d.acd.Agents(), func(id string) bool { return id == agent }),
+		ReasonLabels: d.ReasonLabels,
+		Queues:       d.acd.Queues(),
+		Agents:       slices.DeleteFunc(d.acd.Agents(), func(id string) bool { return id == agent }),
 	}
 	if av.state == acd.StateSignedOut {
 		w.State = string(acd.StateNotReady) // signing in lands in not ready; the ACD confirms with a state message

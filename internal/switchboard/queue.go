@@ -40,7 +40,7 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 	ep := c.Media()
 	lang := rec.language()
 	qc := desk.join(softphone.Ring{
-		From: c.From(), Queue: out.Queue, Language: lang, Vars: out.Vars, IVRPath: out.Path,
+		From: c.From(), Queue: out.Queue, Language: lang, Vars: out.Vars, IVRPath: out.Path, IVRSteps: ivrSteps(out.Steps),
 		Tickets: s.screenPop(ctx, c.From(), out.Vars["serial"], log),
 	}, acd.Input{
 		Kind: acd.CallQueued, Call: c.ID(), Queue: out.Queue, Priority: out.Priority,
@@ -348,6 +348,15 @@ func (s *Switchboard) screenPop(ctx context.Context, phone, serial string, log *
 		return []softphone.Ticket{}
 	}
 	return ringTickets(ts)
+}
+
+// ivrSteps is the ring's view of the IVR steps.
+func ivrSteps(steps []ivr.Step) []softphone.IVRStep {
+	out := make([]softphone.IVRStep, 0, len(steps))
+	for _, st := range steps {
+		out = append(out, softphone.IVRStep{Node: st.Node, Type: st.Type, Label: st.Label, Var: st.Var, Value: st.Value})
+	}
+	return out
 }
 
 // maxLastNote is how much of a ticket's newest note the ring shows.

@@ -82,6 +82,7 @@
     reason: '',
     since: Date.now(),
     reasons: [],
+    reasonLabels: {}, // reason → {language: text}, from welcome
     targets: { queue: [], agent: [] }, // transfer targets from welcome
     ring: null,
     ringDeadline: 0,
@@ -144,8 +145,22 @@
   function norm(code) { return String(code || '').trim().toLowerCase().replace(/[\s-]+/g, '_'); }
 
   function reasonText(code) {
+    const own = labelText(app.reasonLabels[code]);
+    if (own) return own;
     const k = 'reason_' + norm(code);
     return I18N.has(k) ? t(k) : String(code || '');
+  }
+
+  // labelText is a {language: text} label in the page's language (""
+  // holds a text for every language), else in English, else any; null
+  // when there is none.
+  function labelText(label) {
+    if (!label || typeof label !== 'object') return null;
+    for (const k of [I18N.lang(), '', 'en']) {
+      if (typeof label[k] === 'string') return label[k];
+    }
+    const any = Object.values(label).find((v) => typeof v === 'string');
+    return any === undefined ? null : any;
   }
 
   function languageText(code) {
@@ -306,6 +321,7 @@
   function onWelcome(msg) {
     app.backoff = 0;
     if (msg.agent && msg.agent.name) $('agent-name').textContent = msg.agent.name;
+    app.reasonLabels = msg.reason_labels && typeof msg.reason_labels === 'object' ? msg.reason_labels : {};
     setReasons(msg.reasons || []);
     setTargets(msg.queues, msg.agents);
     if (msg.call && msg.call.call_id && msg.call.status !== 'ended') {
@@ -420,8 +436,8 @@
     setText('ring-from', r.from || t('unknown_caller'));
     setText('ring-queue', r.queue);
     setText('ring-language', languageText(r.language));
-    setText('ring-serial', vars.serial);
-    setText('ring-ivr', ivrText(r.ivr_path));
+    setText('ring-serial', serialText(r));
+    setText('ring-ivr', Array.isArray(r.ivr_steps) && r.ivr_steps.length ? stepsText(r.ivr_steps) : ivrText(r.ivr_path));
     drawVars('ring-vars', vars);
     const list = $('ring-tickets');
     list.textContent = '';
@@ -439,6 +455,43 @@
       if (p === null || typeof p !== 'object') return String(p);
       return [p.label || p.menu || p.node || '', p.choice || p.digit || p.digits || ''].filter(Boolean).join(': ');
     }).join(' → ');
+  }
+
+  // stepsText is what the caller chose in the IVR, from the flow's labels
+  // in the agent's language: "English → Technical support → serial number
+  // skipped". A node the flow labels with no text is left out; one without
+  // a label shows its id; a text already shown is not repeated.
+  function stepsText(steps) {
+    const parts = [];
+    for (const st of steps) {
+      if (st === null || typeof st !== 'object') continue;
+      let text = '';
+      if (st.type === 'language' && st.value) {
+        text = languageText(st.value);
+        text = text.charAt(0).toUpperCase() + text.slice(1);
+      } else {
+        const l = labelText(st.label);
+        text = l === null ? String(st.node || '') : l;
+      }
+      if (text && !parts.includes(text)) parts.push(text);
+      if (st.type === 'collect' && st.var && !st.value) parts.push(t('ivr_skipped', { what: varText(st.var) }));
+    }
+    return parts.join(' → ');
+  }
+
+  function varText(name) {
+    const k = 'ivr_var_' + norm(name);
+    return I18N.has(k) ? t(k) : String(name).replace(/_/g, ' ');
+  }
+
+  // serialText is the call's serial number, or whether the caller skipped
+  // it or was not asked (when the IVR steps tell).
+  function serialText(c) {
+    const vars = c.vars || {};
+    if (vars.serial) return vars.serial;
+    if (!Array.isArray(c.ivr_steps) || c.ivr_steps.length === 0) return '';
+    const asked = c.ivr_steps.some((st) => st && st.type === 'collect' && st.var === 'serial');
+    return t(asked ? 'serial_skipped' : 'serial_not_asked');
   }
 
   function ticketText(tk) {
@@ -516,7 +569,8 @@
     setText('call-from', c.from || t('unknown_caller'));
     setText('call-queue', c.queue);
     setText('call-language', languageText(c.language));
-    setText('call-serial', vars.serial);
+    setText('call-serial', serialText(c));
+    setText('call-ivr', Array.isArray(c.ivr_steps) && c.ivr_steps.length ? stepsText(c.ivr_steps) : ivrText(c.ivr_path));
     drawVars('call-vars', vars);
     const held = c.status === 'held';
     $('call-status').textContent = t(held ? 'call_held' : 'call_connected');

@@ -1,0 +1,109 @@
+package web_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hotline/hotline/internal/softphone"
+	"github.com/hotline/hotline/internal/web/browsertest"
+)
+
+// demoSteps is the demo flow's path of a caller who pressed 1 (English),
+// 1 (technical support) and # (no serial), with the demo's labels.
+func demoSteps() []softphone.IVRStep {
+	support := map[string]string{"en": "Technical support", "ru": "Техническая поддержка"}
+	hidden := map[string]string{"": ""}
+	return []softphone.IVRStep{
+		{Node: "hours", Type: "hours", Label: hidden},
+		{Node: "welcome", Type: "play", Label: hidden},
+		{Node: "choose-language", Type: "language", Label: map[string]string{"en": "Language", "ru": "Язык"}, Value: "en"},
+		{Node: "main", Type: "menu", Label: hidden},
+		{Node: "enter-serial", Type: "collect", Label: support, Var: "serial"},
+		{Node: "to-support", Type: "queue", Label: support},
+	}
+}
+
+// screenshotDir is where the banner tests leave their screenshots for a
+// person to look at: $HOTLINE_SCREENSHOTS, else the test's temporary
+// directory (removed after the test).
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("HOTLINE_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	return dir
+}
+
+// shoot saves a screenshot of p at width × height as name.png in dir.
+func shoot(t *testing.T, p *browsertest.Page, dir, name string, width, height int) {
+	t.Helper()
+	p.SetViewport(width, height)
+	path := filepath.Join(dir, name+".png")
+	require.NoError(t, os.WriteFile(path, p.Screenshot(), 0o644))
+	t.Logf("screenshot: %s", path)
+}
+
+// The call banner speaks the agent's language: what the caller chose from
+// the flow's labels, the serial number skipped or not asked, and the
+// configured not-ready reasons' own texts; no node id, no raw key.
+func TestAgentBannerReadable(t *testing.T) {
+	br := browsertest.Start(t, browsertest.Options{})
+	b := newBackend(t)
+	p := br.NewPage(t)
+	w := welcome(softphone.StateReady)
+	w.Reasons = []string{"break", "paperwork"}
+	w.ReasonLabels = map[string]map[string]string{"paperwork": {"en": "Paperwork", "ru": "Работа с документами"}}
+	c := signIn(t, p, b, w)
+	p.WaitText("#state", "Ready")
+	options := `[...document.querySelectorAll('#reason option')].map((o) => o.textContent)`
+	require.Equal(t, []string{"Break", "Paperwork"}, browsertest.Eval[[]string](p, options))
+
+	r := ring("call-1")
+	r.Language, r.Vars, r.IVRSteps = "en", map[string]string{"serial": ""}, demoSteps()
+	c.send(t, r)
+	p.WaitVisible("#ring")
+	require.Equal(t, "English → Technical support → serial number skipped", p.Text("#ring-ivr"))
+	require.Equal(t, "skipped", p.Text("#ring-serial"))
+
+	p.SetValue("#lang", "ru")
+	p.WaitText("#ring-ivr", "Английский")
+	require.Equal(t, "Английский → Техническая поддержка → серийный номер пропущен", p.Text("#ring-ivr"))
+	require.Equal(t, "пропущен", p.Text("#ring-serial"))
+	require.Equal(t, []string{"Перерыв", "Работа с документами"}, browsertest.Eval[[]string](p, options))
+	p.SetValue("#lang", "en")
+
+	// Billing asks no serial: "not asked"; a serial given is shown as is.
+	c.send(t, softphone.RingCancel{CallID: "call-1", Reason: "taken"})
+	p.WaitHidden("#ring")
+	r = ring("call-2")
+	r.Vars = map[string]string{}
+	r.IVRSteps = []softphone.IVRStep{demoSteps()[2], {Node: "to-billing", Type: "queue", Label: map[string]string{"en": "Billing and subscriptions"}},
+		{Node: "unlabelled", Type: "play"}}
+	c.send(t, r)
+	p.WaitVisible("#ring")
+	require.Equal(t, "English → Billing and subscriptions → unlabelled", p.Text("#ring-ivr"), "a node without a label shows its id")
+	require.Equal(t, "not asked", p.Text("#ring-serial"))
+
+	// The connected call keeps the readable path.
+	p.Click("#accept")
+	c.expect(t, softphone.TypeAccept)
+	c.send(t, softphone.State{State: softphone.StateOnCall, Since: time.Now().UnixMilli()})
+	c.send(t, softphone.Call{CallID: "call-2", Status: softphone.CallConnected, From: "+15551234567", Queue: "support",
+		Language: "en", Vars: map[string]string{"serial": "47114715"}, IVRSteps: demoSteps()})
+	p.WaitVisible("#call")
+	require.Equal(t, "English → Technical support → serial number skipped", p.Text("#call-ivr"))
+	require.Equal(t, "47114715", p.Text("#call-serial"))
+
+	dir := screenshotDir(t)
+	for _, lang := range []string{"en", "ru"} {
+		p.SetValue("#lang", lang)
+		shoot(t, p, dir, "connected-call-1366-"+lang, 1366, 900)
+		shoot(t, p, dir, "connected-call-420-"+lang, 420, 860)
+	}
+}
