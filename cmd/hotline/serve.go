@@ -232,6 +232,7 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 	n.board = switchboard.New(assets, switchboard.Options{
 		Recorder: n.writer, Metrics: m.Calls, MediaObserver: m.RTP, Logger: log, Desk: n.desk,
 		QueueMetrics: m.Queues, Recordings: n.tapes, RecordPolicy: recordPolicy(cfg), Tickets: n.tickets,
+		History: n.store,
 	})
 
 	lo, hi, _ := config.ParsePortRange(cfg.RTP.Ports)

@@ -85,9 +85,9 @@
 //	webrtc_answer {sdp}
 //	ice           {candidate}
 //	state         {state, reason, since}
-//	ring          {call_id, from, queue, language, vars, ivr_path, ivr_steps?, timeout_ms, tickets}
+//	ring          {call_id, from, queue, language, vars, ivr_path, ivr_steps?, timeout_ms, tickets, caller?}
 //	ring_cancel   {call_id, reason}                   the offer is withdrawn: stop ringing
-//	call          {call_id, status, from, queue, language, vars, ivr_path?, ivr_steps?, tickets?, dispositions?, ended_by?, recording?}
+//	call          {call_id, status, from, queue, language, vars, ivr_path?, ivr_steps?, tickets?, caller?, dispositions?, ended_by?, recording?}
 //	monitor       {call_id, mode, from?, queue?, agent?, reason?}   a supervisor's softphone is on a call (below)
 //	error         {code, message, ref?}
 //	pong          {t}
@@ -108,6 +108,8 @@
 //     labels ({node, type, label: {lang: text}, var?, value?}, IVRStep), so
 //     a page shows what the caller chose in the agent's language.
 //   - welcome has optional "reason_labels": {reason: {lang: text}}.
+//   - ring and call have optional "caller": {number, name?, calls_today,
+//     last_call_at?, last_outcome?} (Caller): who calls and how often today.
 //   - error has an optional "ref": the type of the message that caused it.
 //   - welcome has optional "queues" and "agents": the transfer targets to
 //     offer the agent (queue names; the other agents' ids). A transfer may
@@ -456,6 +458,21 @@ type Ring struct {
 	// Tickets are the caller's open tickets (the screen pop), newest first,
 	// at most 5; always present, [] when there are none.
 	Tickets []Ticket `json:"tickets"`
+	// Caller is who calls, as far as the hotline knows; optional.
+	Caller *Caller `json:"caller,omitempty"`
+}
+
+// Caller is what the hotline knows of a caller (the screen pop): Number is
+// the calling number (the From user part), Name their name from a ticket
+// ("" when unknown); CallsToday counts their other calls of the last 24
+// hours, the newest of which arrived at LastCallAt (Unix milliseconds) and
+// ended as LastOutcome (the call row's outcome: "answered", "abandoned", …).
+type Caller struct {
+	Number      string `json:"number"`
+	Name        string `json:"name,omitempty"`
+	CallsToday  int    `json:"calls_today"`
+	LastCallAt  int64  `json:"last_call_at,omitempty"`
+	LastOutcome string `json:"last_outcome,omitempty"`
 }
 
 // IVRStep is one node of a call's IVR path as an agent reads it: Label is
@@ -493,6 +510,7 @@ type Call struct {
 	IVRPath  []string          `json:"ivr_path,omitempty"`
 	IVRSteps []IVRStep         `json:"ivr_steps,omitempty"`
 	Tickets  []Ticket          `json:"tickets,omitempty"`
+	Caller   *Caller           `json:"caller,omitempty"`
 	// Dispositions are the wrap-up codes of the call's queue; when there
 	// are any, WrapupDone must name one of them.
 	Dispositions []string `json:"dispositions,omitempty"`

@@ -357,7 +357,7 @@ func (d *Desk) connectedTo(qc *queuedCall) string {
 func (d *Desk) statusLocked(qc *queuedCall, st, endedBy string) softphone.Call {
 	return softphone.Call{
 		CallID: qc.id, Status: st, From: qc.ring.From, Queue: qc.ring.Queue, Language: qc.ring.Language,
-		Vars: qc.ring.Vars, IVRPath: qc.ring.IVRPath, IVRSteps: qc.ring.IVRSteps, Tickets: qc.ring.Tickets,
+		Vars: qc.ring.Vars, IVRPath: qc.ring.IVRPath, IVRSteps: qc.ring.IVRSteps, Tickets: qc.ring.Tickets, Caller: qc.ring.Caller,
 		Dispositions: d.dispositions[qc.ring.Queue], EndedBy: endedBy, Recording: qc.tape.state(),
 	}
 }

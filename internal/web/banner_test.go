@@ -90,15 +90,38 @@ func TestAgentBannerReadable(t *testing.T) {
 	require.Equal(t, "English → Billing and subscriptions → unlabelled", p.Text("#ring-ivr"), "a node without a label shows its id")
 	require.Equal(t, "not asked", p.Text("#ring-serial"))
 
+	require.Equal(t, "+1 555 123 4567", p.Text("#ring-from"))
+	require.False(t, p.Visible("#ring-history"), "no earlier calls: no line")
+
+	// A caller known from a ticket who called 20 s ago and hung up waiting.
+	c.send(t, softphone.RingCancel{CallID: "call-2", Reason: "taken"})
+	p.WaitHidden("#ring")
+	r = ring("call-3")
+	r.Caller = &softphone.Caller{Number: "+74951234567", Name: "Pat Doe", CallsToday: 2,
+		LastCallAt: time.Now().Add(-20 * time.Second).UnixMilli(), LastOutcome: "abandoned"}
+	c.send(t, r)
+	p.WaitVisible("#ring")
+	require.Equal(t, "+7 495 123-45-67", p.Text("#ring-from"))
+	require.Equal(t, "Pat Doe", p.Text("#ring-name"))
+	require.Regexp(t, `^Called 2× before in the last 24 h · last call 2\d s ago, hung up while waiting$`, p.Text("#ring-history"))
+	require.Equal(t, "☎ Pat Doe — Incoming call", browsertest.Eval[string](p, `document.title`))
+	p.SetValue("#lang", "ru")
+	p.WaitText("#ring-history", "Уже звонил")
+	require.Regexp(t, `^Уже звонил\(а\) за 24 ч: 2× · последний звонок 2\d с назад, положил\(а\) трубку в очереди$`, p.Text("#ring-history"))
+	p.SetValue("#lang", "en")
+
 	// The connected call keeps the readable path.
 	p.Click("#accept")
 	c.expect(t, softphone.TypeAccept)
 	c.send(t, softphone.State{State: softphone.StateOnCall, Since: time.Now().UnixMilli()})
-	c.send(t, softphone.Call{CallID: "call-2", Status: softphone.CallConnected, From: "+15551234567", Queue: "support",
-		Language: "en", Vars: map[string]string{"serial": "47114715"}, IVRSteps: demoSteps()})
+	c.send(t, softphone.Call{CallID: "call-3", Status: softphone.CallConnected, From: "+74951234567", Queue: "support",
+		Language: "en", Vars: map[string]string{"serial": "47114715"}, IVRSteps: demoSteps(), Caller: r.Caller})
 	p.WaitVisible("#call")
 	require.Equal(t, "English → Technical support → serial number skipped", p.Text("#call-ivr"))
 	require.Equal(t, "47114715", p.Text("#call-serial"))
+	require.Equal(t, "+7 495 123-45-67", p.Text("#call-from"))
+	require.Equal(t, "Pat Doe", p.Text("#call-name"))
+	require.Contains(t, p.Text("#call-history"), "Called 2× before")
 
 	dir := screenshotDir(t)
 	for _, lang := range []string{"en", "ru"} {

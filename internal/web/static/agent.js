@@ -425,7 +425,7 @@
     tick();
     startRingSound();
     // The tab's title rings too, for an agent looking at another tab.
-    document.title = '☎ ' + (msg.from || t('unknown_caller')) + ' — ' + t('incoming_call');
+    document.title = '☎ ' + callerTitle(msg) + ' — ' + t('incoming_call');
     $('accept').focus();
   }
 
@@ -433,7 +433,7 @@
     const r = app.ring;
     if (!r) return;
     const vars = r.vars || {};
-    setText('ring-from', r.from || t('unknown_caller'));
+    drawCaller('ring', r);
     setText('ring-queue', r.queue);
     setText('ring-language', languageText(r.language));
     setText('ring-serial', serialText(r));
@@ -492,6 +492,60 @@
     if (!Array.isArray(c.ivr_steps) || c.ivr_steps.length === 0) return '';
     const asked = c.ivr_steps.some((st) => st && st.type === 'collect' && st.var === 'serial');
     return t(asked ? 'serial_skipped' : 'serial_not_asked');
+  }
+
+  // phoneText formats a calling number for reading: +1 555 123 4567,
+  // +7 495 123-45-67; anything else (other countries, a SIP user name) as
+  // it is.
+  function phoneText(n) {
+    const s = String(n || '');
+    const m = /^\+(\d{7,15})$/.exec(s);
+    if (!m) return s;
+    const d = m[1];
+    if (d.length === 11 && d[0] === '1') return '+1 ' + d.slice(1, 4) + ' ' + d.slice(4, 7) + ' ' + d.slice(7);
+    if (d.length === 11 && d[0] === '7') return '+7 ' + d.slice(1, 4) + ' ' + d.slice(4, 7) + '-' + d.slice(7, 9) + '-' + d.slice(9);
+    return s; // grouping needs each country's plan: shown as dialled
+  }
+
+  function callerOf(m) {
+    const c = m && m.caller && typeof m.caller === 'object' ? m.caller : {};
+    return { number: c.number || (m && m.from) || '', name: c.name || '', today: Number(c.calls_today) || 0,
+      lastAt: Number(c.last_call_at) || 0, lastOutcome: c.last_outcome || '' };
+  }
+
+  function callerTitle(m) {
+    const c = callerOf(m);
+    return c.name || phoneText(c.number) || t('unknown_caller');
+  }
+
+  // drawCaller fills the banner's caller line (prefix "ring" or "call"):
+  // the number, their name when a ticket knows it, and their earlier calls
+  // of the day ("Called 2 times before today · last call 20 s ago,
+  // abandoned").
+  function drawCaller(prefix, m) {
+    const c = callerOf(m);
+    setText(prefix + '-from', phoneText(c.number) || t('unknown_caller'));
+    $(prefix + '-name').textContent = c.name;
+    const h = $(prefix + '-history');
+    h.textContent = c.today > 0 ? historyText(c) : '';
+    show(h, c.today > 0);
+  }
+
+  function historyText(c) {
+    let s = t('caller_calls_today', { n: c.today });
+    if (c.lastAt > 0) {
+      const ok = 'outcome_' + norm(c.lastOutcome);
+      const outcome = I18N.has(ok) ? t(ok) : t('outcome_other');
+      s += ' · ' + t('caller_last_call', { ago: agoText(Date.now() - c.lastAt), outcome });
+    }
+    return s;
+  }
+
+  function agoText(ms) {
+    const s = Math.max(0, Math.round(ms / 1000));
+    if (s < 60) return t('ago_s', { n: s });
+    if (s < 3600) return t('ago_min', { n: Math.floor(s / 60) });
+    return t('ago_h', { n: Math.floor(s / 3600) });
   }
 
   function ticketText(tk) {
@@ -566,7 +620,7 @@
     const c = app.call;
     if (!c) return;
     const vars = c.vars || {};
-    setText('call-from', c.from || t('unknown_caller'));
+    drawCaller('call', c);
     setText('call-queue', c.queue);
     setText('call-language', languageText(c.language));
     setText('call-serial', serialText(c));
