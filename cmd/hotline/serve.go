@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -369,6 +370,7 @@ func (n *node) startDesk(q *metrics.Queues) error {
 	}
 	n.desk = switchboard.NewDesk(a, n.cfg.ACD.NotReadyReasons, n.log)
 	n.desk.ReasonLabels = n.cfg.ACD.NotReadyLabels
+	n.desk.CallTimes = callTimes(n.cfg)
 	n.desk.SetDispositions(dispositions(n.cfg))
 	n.desk.OnWrapupEnded = n.tickets.WrapupEnded
 	if n.hub, err = softphone.NewHub(n.cfg.Softphone, n.desk, n.log.With("component", "softphone")); err != nil {
@@ -509,6 +511,16 @@ func membersOf(cfg config.Config) []string {
 }
 
 // dispositions are each queue's wrap-up codes.
+// callTimes are the queues' wrap-up times and hold warnings for the
+// agent pages.
+func callTimes(cfg config.Config) map[string]switchboard.CallTimes {
+	out := map[string]switchboard.CallTimes{}
+	for _, q := range cfg.ACD.Queues {
+		out[q.Name] = switchboard.CallTimes{WrapUp: q.WrapUp, HoldWarn: cmp.Or(q.HoldWarn, acd.DefaultHoldWarn)}
+	}
+	return out
+}
+
 func dispositions(cfg config.Config) map[string][]string {
 	out := map[string][]string{}
 	for _, q := range cfg.ACD.Queues {

@@ -87,7 +87,7 @@
 //	state         {state, reason, since}
 //	ring          {call_id, from, queue, language, vars, ivr_path, ivr_steps?, timeout_ms, tickets, caller?}
 //	ring_cancel   {call_id, reason}                   the offer is withdrawn: stop ringing
-//	call          {call_id, status, from, queue, language, vars, ivr_path?, ivr_steps?, tickets?, caller?, dispositions?, ended_by?, recording?}
+//	call          {call_id, status, from, queue, language, vars, ivr_path?, ivr_steps?, tickets?, caller?, wrap_up_ms?, hold_warn_ms?, dispositions?, ended_by?, recording?}
 //	monitor       {call_id, mode, from?, queue?, agent?, reason?}   a supervisor's softphone is on a call (below)
 //	error         {code, message, ref?}
 //	pong          {t}
@@ -110,6 +110,8 @@
 //   - welcome has optional "reason_labels": {reason: {lang: text}}.
 //   - ring and call have optional "caller": {number, name?, calls_today,
 //     last_call_at?, last_outcome?} (Caller): who calls and how often today.
+//   - call has optional "wrap_up_ms" and "hold_warn_ms": the queue's
+//     wrap-up time (for a countdown) and when a hold has lasted too long.
 //   - error has an optional "ref": the type of the message that caused it.
 //   - welcome has optional "queues" and "agents": the transfer targets to
 //     offer the agent (queue names; the other agents' ids). A transfer may
@@ -511,6 +513,11 @@ type Call struct {
 	IVRSteps []IVRStep         `json:"ivr_steps,omitempty"`
 	Tickets  []Ticket          `json:"tickets,omitempty"`
 	Caller   *Caller           `json:"caller,omitempty"`
+	// WrapUpMS is the queue's wrap-up time (the agent is made ready that
+	// long after the call ends; 0: at once); HoldWarnMS how long a hold may
+	// last before the page warns. Both optional.
+	WrapUpMS   int64 `json:"wrap_up_ms,omitempty"`
+	HoldWarnMS int64 `json:"hold_warn_ms,omitempty"`
 	// Dispositions are the wrap-up codes of the call's queue; when there
 	// are any, WrapupDone must name one of them.
 	Dispositions []string `json:"dispositions,omitempty"`

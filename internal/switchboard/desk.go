@@ -34,6 +34,9 @@ type Desk struct {
 	// ReasonLabels, when set before Run, are the not-ready reasons as
 	// people read them (acd.Config.NotReadyLabels), sent in each welcome.
 	ReasonLabels map[string]map[string]string
+	// CallTimes, when set before Run, are each queue's wrap-up time and
+	// hold warning, sent in the call messages.
+	CallTimes map[string]CallTimes
 	// OnAgentState, when set, sees every agent state change (the store's agent
 	// event list, metrics). It runs on the dispatch goroutine: keep it short.
 	OnAgentState func(acd.Decision)
@@ -101,6 +104,13 @@ var (
 	// ErrNotYours: an agent asked about another agent's call.
 	ErrNotYours = errors.New("switchboard: the call is not yours")
 )
+
+// CallTimes are one queue's times an agent page counts: the wrap-up time
+// and how long a hold lasts before the page warns.
+type CallTimes struct {
+	WrapUp   time.Duration
+	HoldWarn time.Duration
+}
 
 // NewDesk builds a desk over an ACD; reasons are the not-ready reasons
 // agents may choose.
@@ -358,6 +368,7 @@ func (d *Desk) statusLocked(qc *queuedCall, st, endedBy string) softphone.Call {
 	return softphone.Call{
 		CallID: qc.id, Status: st, From: qc.ring.From, Queue: qc.ring.Queue, Language: qc.ring.Language,
 		Vars: qc.ring.Vars, IVRPath: qc.ring.IVRPath, IVRSteps: qc.ring.IVRSteps, Tickets: qc.ring.Tickets, Caller: qc.ring.Caller,
+		WrapUpMS: d.CallTimes[qc.ring.Queue].WrapUp.Milliseconds(), HoldWarnMS: d.CallTimes[qc.ring.Queue].HoldWarn.Milliseconds(),
 		Dispositions: d.dispositions[qc.ring.Queue], EndedBy: endedBy, Recording: qc.tape.state(),
 	}
 }

@@ -88,6 +88,9 @@
     ringDeadline: 0,
     call: null,
     callSince: 0,
+    heldSince: 0, // when the caller was put on hold; 0: not on hold
+    wrapMs: 0, // the call's queue's wrap-up time, from its call messages
+    holdWarnMs: 60000,
     wrapCallId: '',
     muted: false,
     dtmf: '',
@@ -347,13 +350,18 @@
     const sel = $('reason');
     const keep = sel.value;
     sel.textContent = '';
+    const pick = document.createElement('option');
+    pick.value = '';
+    pick.textContent = t('reason_pick');
+    sel.appendChild(pick);
     for (const r of app.reasons) {
       const o = document.createElement('option');
       o.value = r;
       o.textContent = reasonText(r);
       sel.appendChild(o);
     }
-    if (app.reasons.includes(keep)) sel.value = keep;
+    sel.value = app.reasons.includes(keep) ? keep : '';
+    drawNotReady();
   }
 
   // setTargets keeps the queues and agents a call may be transferred to;
@@ -378,6 +386,7 @@
 
   function setState(state, reason, since) {
     const wasBusy = busy();
+    const wasWrap = app.state === 'wrap_up';
     app.state = state || 'signed_out';
     app.reason = reason || '';
     app.since = parseTime(since);
@@ -392,6 +401,9 @@
     if (!busy() && !app.ring) app.tk = newTicketContext('');
     drawDisposition();
     drawTickets();
+    // The call's "you ended the call" notice ends with its wrap-up.
+    if (wasWrap && app.state !== 'wrap_up' && app.message && /^call_(ended|transferred)/.test(app.message.key)) say(null);
+    if (!busy()) $('stay-not-ready').checked = false;
     // A call and its wrap-up are over: its recording joins the recent calls.
     if (wasBusy && !busy()) refreshRecent(false);
   }
@@ -406,9 +418,25 @@
     // During a call and its wrap-up the state changes through the call's own
     // buttons (wrap-up ends with Done).
     $('ready').disabled = app.state === 'ready' || busy();
-    $('not-ready').disabled = busy();
+    $('ready').setAttribute('aria-pressed', String(app.state === 'ready'));
     show($('reason'), app.reasons.length > 0);
+    // While ready no reason is preselected: the agent picks one.
+    if (app.state === 'ready') $('reason').value = '';
+    else if (app.state === 'not_ready' && app.reasons.includes(app.reason)) $('reason').value = app.reason;
+    drawNotReady();
+    // One call timer: the state's own timer rests during a call.
+    show($('state-timer'), !['on_call', 'on_hold'].includes(app.state));
+    // "Stay not ready" is set during the call; in wrap-up it shows what
+    // happens when wrap-up ends (changing it then would end the wrap-up).
+    show($('stay-box'), ['on_call', 'on_hold', 'wrap_up'].includes(app.state) && app.reasons.length > 0);
+    $('stay-not-ready').disabled = app.state === 'wrap_up';
     tick();
+  }
+
+  // drawNotReady enables Not ready once a reason is picked (or when none
+  // are configured).
+  function drawNotReady() {
+    $('not-ready').disabled = busy() || (app.reasons.length > 0 && !$('reason').value);
   }
 
   function busy() { return ['offered', 'on_call', 'on_hold', 'wrap_up'].includes(app.state); }
@@ -604,6 +632,11 @@
     app.call = Object.assign({}, fresh ? {} : app.call, msg);
     // Every call message carries the recording state; absent means not recorded.
     app.call.recording = typeof msg.recording === 'string' ? msg.recording : '';
+    if (typeof msg.wrap_up_ms === 'number') app.wrapMs = Math.max(0, msg.wrap_up_ms);
+    if (typeof msg.hold_warn_ms === 'number' && msg.hold_warn_ms > 0) app.holdWarnMs = msg.hold_warn_ms;
+    const held = msg.status === 'held';
+    if (held && !app.heldSince) app.heldSince = Date.now();
+    if (!held) app.heldSince = 0;
     app.wrapCallId = msg.call_id;
     if (fresh) {
       app.callSince = Date.now();
@@ -1311,6 +1344,17 @@
     const now = Date.now();
     $('state-timer').textContent = clock(now - app.since);
     if (app.call) $('call-timer').textContent = clock(now - app.callSince);
+    const hold = $('hold-timer');
+    show(hold, !!(app.call && app.heldSince));
+    if (app.call && app.heldSince) {
+      hold.textContent = t('hold_for', { t: clock(now - app.heldSince) });
+      hold.classList.toggle('warn', now - app.heldSince >= app.holdWarnMs);
+    }
+    const wrap = $('wrapup-countdown');
+    if (app.state === 'wrap_up' && app.wrapMs > 0) {
+      const key = $('stay-not-ready').checked ? 'wrapup_then_not_ready' : 'wrapup_then_ready';
+      wrap.textContent = t(key, { t: clock(app.since + app.wrapMs - now + 999) });
+    } else wrap.textContent = '';
     if (app.ringDeadline) $('ring-countdown').textContent = clock(app.ringDeadline - now + 999);
     else $('ring-countdown').textContent = '';
   }
@@ -1329,6 +1373,14 @@
 
     $('logout').addEventListener('click', logout);
     $('ready').addEventListener('click', () => { say(null); send({ type: 'ready' }); });
+    $('reason').addEventListener('change', drawNotReady);
+    $('stay-not-ready').addEventListener('change', () => {
+      if (!['on_call', 'on_hold'].includes(app.state)) return;
+      // The ACD keeps a not ready asked for during a call until wrap-up
+      // ends; a ready during the call forgets it.
+      if ($('stay-not-ready').checked) send({ type: 'not_ready', reason: $('reason').value || app.reasons[0] || '' });
+      else send({ type: 'ready' });
+    });
     $('not-ready').addEventListener('click', () => { say(null); send({ type: 'not_ready', reason: $('reason').value }); });
     $('accept').addEventListener('click', () => {
       if (!app.ring) return;

@@ -1,0 +1,76 @@
+package web_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hotline/hotline/internal/softphone"
+	"github.com/hotline/hotline/internal/web/browsertest"
+)
+
+// Honest timers: one call timer, a hold timer that turns amber past the
+// queue's limit, a wrap-up countdown, "stay not ready after this call",
+// a notice that ends with the wrap-up, a Ready button that does not look
+// active while disabled and no reason preselected while ready.
+func TestAgentCallTimers(t *testing.T) {
+	br := browsertest.Start(t, browsertest.Options{})
+	b := newBackend(t)
+	p := br.NewPage(t)
+	c := signIn(t, p, b, welcome(softphone.StateReady))
+	p.WaitText("#state", "Ready")
+	require.Empty(t, browsertest.Eval[string](p, `document.getElementById('reason').value`), "no reason preselected while ready")
+	require.True(t, browsertest.Eval[bool](p, `document.getElementById('not-ready').disabled`), "not ready waits for a reason")
+	require.True(t, browsertest.Eval[bool](p, `document.getElementById('ready').disabled`))
+	require.Equal(t, "rgb(229, 231, 235)", browsertest.Eval[string](p, `getComputedStyle(document.getElementById('ready')).backgroundColor`),
+		"a disabled Ready is grey, not green")
+	p.SetValue("#reason", "lunch")
+	require.False(t, browsertest.Eval[bool](p, `document.getElementById('not-ready').disabled`))
+
+	c.send(t, ring("call-1"))
+	p.WaitVisible("#ring")
+	p.Click("#accept")
+	c.expect(t, softphone.TypeAccept)
+	c.send(t, softphone.State{State: softphone.StateOnCall, Since: time.Now().UnixMilli()})
+	call := softphone.Call{CallID: "call-1", Status: softphone.CallConnected, From: "+15551234567", Queue: "support",
+		WrapUpMS: 30000, HoldWarnMS: 1000}
+	c.send(t, call)
+	p.WaitVisible("#call")
+	p.WaitHidden("#state-timer") // one call timer
+	require.True(t, p.Visible("#call-timer"))
+	p.WaitVisible("#stay-box")
+
+	p.Click("#stay-not-ready")
+	require.Equal(t, softphone.NotReady{Reason: "lunch"}, c.expect(t, softphone.TypeNotReady), "kept by the ACD until wrap-up ends")
+
+	call.Status = softphone.CallHeld
+	c.send(t, call)
+	p.WaitVisible("#hold-timer")
+	require.Contains(t, p.Text("#hold-timer"), "on hold 0:0")
+	require.False(t, browsertest.Eval[bool](p, `document.getElementById('hold-timer').classList.contains('warn')`))
+	p.WaitTrue(`document.getElementById('hold-timer').classList.contains('warn')`) // past 1 s
+	call.Status = softphone.CallConnected
+	c.send(t, call)
+	p.WaitHidden("#hold-timer")
+
+	p.Click("#hangup")
+	c.expect(t, softphone.TypeHangup)
+	call.Status, call.EndedBy = softphone.CallEnded, "agent"
+	c.send(t, call)
+	p.WaitText("#notice", "You ended the call.")
+	c.send(t, softphone.State{State: softphone.StateWrapUp, Since: time.Now().UnixMilli()})
+	p.WaitVisible("#wrapup")
+	p.WaitText("#wrapup-countdown", "Not ready in 0:")
+	require.Regexp(t, `^Not ready in 0:(30|2\d)$`, p.Text("#wrapup-countdown"), "counts down the queue's 30 s")
+	require.True(t, browsertest.Eval[bool](p, `document.getElementById('stay-not-ready').disabled`),
+		"changing it in wrap-up would end the wrap-up")
+	require.True(t, p.Visible("#notice"))
+
+	c.send(t, softphone.State{State: softphone.StateNotReady, Reason: "lunch", Since: time.Now().UnixMilli()})
+	p.WaitHidden("#wrapup")
+	p.WaitHidden("#notice") // the notice does not outlive the wrap-up
+	p.WaitHidden("#stay-box")
+	require.Equal(t, "lunch", browsertest.Eval[string](p, `document.getElementById('reason').value`))
+	require.True(t, p.Visible("#state-timer"))
+}
