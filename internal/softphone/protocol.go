@@ -107,7 +107,8 @@
 //   - ring and call have optional "ivr_steps": ivr_path with the flow's
 //     labels ({node, type, label: {lang: text}, var?, value?}, IVRStep), so
 //     a page shows what the caller chose in the agent's language.
-//   - welcome has optional "reason_labels": {reason: {lang: text}}.
+//   - welcome has optional "reason_labels": {reason: {lang: text}}, and
+//     "no_queue": true for a user who is a member of no queue.
 //   - ring and call have optional "caller": {number, name?, calls_today,
 //     last_call_at?, last_outcome?} (Caller): who calls and how often today.
 //   - call has optional "wrap_up_ms" and "hold_warn_ms": the queue's
@@ -432,6 +433,9 @@ type Welcome struct {
 	// and the other agents' ids. Both optional.
 	Queues []string `json:"queues,omitempty"`
 	Agents []string `json:"agents,omitempty"`
+	// NoQueue is set for a user who is a member of no queue: they are
+	// never offered calls and cannot go ready (the page says why).
+	NoQueue bool `json:"no_queue,omitempty"`
 	// Monitor is the call a supervisor is monitoring, if any.
 	Monitor *Monitor `json:"monitor,omitempty"`
 }

@@ -439,7 +439,7 @@ func (d *Desk) Attached(_ context.Context, agent string) (softphone.Welcome, err
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		return softphone.Welcome{
-			State: string(acd.StateSignedOut), Since: time.Now().UnixMilli(), Monitor: d.monitorOfLocked(agent),
+			State: string(acd.StateSignedOut), Since: time.Now().UnixMilli(), Monitor: d.monitorOfLocked(agent), NoQueue: true,
 		}, nil
 	}
 	d.submit(acd.Input{Kind: acd.AgentSignedIn, Agent: agent})

@@ -74,3 +74,19 @@ func TestAgentCallTimers(t *testing.T) {
 	require.Equal(t, "lunch", browsertest.Eval[string](p, `document.getElementById('reason').value`))
 	require.True(t, p.Visible("#state-timer"))
 }
+
+// A user who is a member of no queue cannot go ready, and the page says why.
+func TestAgentInNoQueue(t *testing.T) {
+	br := browsertest.Start(t, browsertest.Options{})
+	b := newBackend(t)
+	p := br.NewPage(t)
+	w := welcome(softphone.StateSignedOut)
+	w.NoQueue = true
+	signIn(t, p, b, w)
+	p.WaitVisible("#no-queue")
+	require.Contains(t, p.Text("#no-queue"), "You are in no queue")
+	require.True(t, browsertest.Eval[bool](p, `document.getElementById('ready').disabled`))
+	require.True(t, browsertest.Eval[bool](p, `document.getElementById('not-ready').disabled`))
+	p.SetValue("#lang", "ru")
+	p.WaitText("#no-queue", "ни в одной очереди")
+}

@@ -83,6 +83,7 @@
     since: Date.now(),
     reasons: [],
     reasonLabels: {}, // reason → {language: text}, from welcome
+    noQueue: false, // the user is a member of no queue (welcome.no_queue)
     targets: { queue: [], agent: [] }, // transfer targets from welcome
     ring: null,
     ringDeadline: 0,
@@ -324,6 +325,7 @@
   function onWelcome(msg) {
     app.backoff = 0;
     if (msg.agent && msg.agent.name) $('agent-name').textContent = msg.agent.name;
+    app.noQueue = msg.no_queue === true;
     app.reasonLabels = msg.reason_labels && typeof msg.reason_labels === 'object' ? msg.reason_labels : {};
     setReasons(msg.reasons || []);
     setTargets(msg.queues, msg.agents);
@@ -417,7 +419,8 @@
     $('state-reason').textContent = app.state === 'not_ready' && app.reason ? reasonText(app.reason) : '';
     // During a call and its wrap-up the state changes through the call's own
     // buttons (wrap-up ends with Done).
-    $('ready').disabled = app.state === 'ready' || busy();
+    $('ready').disabled = app.state === 'ready' || busy() || app.noQueue;
+    show($('no-queue'), app.noQueue);
     $('ready').setAttribute('aria-pressed', String(app.state === 'ready'));
     show($('reason'), app.reasons.length > 0);
     // While ready no reason is preselected: the agent picks one.
@@ -436,7 +439,7 @@
   // drawNotReady enables Not ready once a reason is picked (or when none
   // are configured).
   function drawNotReady() {
-    $('not-ready').disabled = busy() || (app.reasons.length > 0 && !$('reason').value);
+    $('not-ready').disabled = busy() || app.noQueue || (app.reasons.length > 0 && !$('reason').value);
   }
 
   function busy() { return ['offered', 'on_call', 'on_hold', 'wrap_up'].includes(app.state); }
