@@ -131,6 +131,7 @@ func New(opt Options) *API {
 	}
 	if opt.Queues != nil {
 		a.mux.Handle("GET /api/v1/queues", a.require(store.RoleSupervisor, a.listQueues))
+		a.mux.Handle("GET /api/v1/agent/overview", a.require(store.RoleAgent, a.agentOverview))
 	}
 	a.mux.Handle("GET /api/v1/calls", a.require(store.RoleSupervisor, a.listCalls))
 	a.mux.Handle("GET /api/v1/calls/{id}", a.require(store.RoleSupervisor, a.getCall))

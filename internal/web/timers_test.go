@@ -90,3 +90,23 @@ func TestAgentInNoQueue(t *testing.T) {
 	p.SetValue("#lang", "ru")
 	p.WaitText("#no-queue", "ни в одной очереди")
 }
+
+// The queue strip shows the agent's queues now and their day, from GET
+// /api/v1/agent/overview, and reads it again while the page is open.
+func TestAgentQueueStrip(t *testing.T) {
+	br := browsertest.Start(t, browsertest.Options{})
+	b := newBackend(t)
+	b.overview.Store([]byte(`{"queues":[{"name":"support","waiting":2,"longest_wait_ms":75000,"ready":1},` +
+		`{"name":"billing","waiting":0,"longest_wait_ms":0,"ready":0}],"day":{"handled":7,"aht_s":185,"ready_s":3720}}`))
+	p := br.NewPage(t)
+	signIn(t, p, b, welcome(softphone.StateReady))
+	p.WaitVisible("#strip")
+	require.Equal(t, "support: 2 waiting, longest 1:15, 1 ready", p.Text(`#strip-list li[data-queue="support"]`))
+	require.Equal(t, "billing: 0 waiting, longest 0:00, 0 ready", p.Text(`#strip-list li[data-queue="billing"]`))
+	require.Equal(t, "My day: 7 calls handled · average handle time 3:05 · ready 1:02:00", p.Text("#my-day"))
+	b.overview.Store([]byte(`{"queues":[{"name":"support","waiting":0,"longest_wait_ms":0,"ready":2}],"day":null}`))
+	p.WaitText(`#strip-list li[data-queue="support"]`, "0 waiting")
+	p.WaitHidden("#my-day")
+	p.SetValue("#lang", "ru")
+	p.WaitText(`#strip-list li[data-queue="support"]`, "ждут 0")
+}

@@ -56,6 +56,8 @@
   const AUTO_REASONS = ['missed_call', 'disconnected'];
   // The recent calls panel lists this many recordings.
   const RECENT_LIMIT = 10;
+  // The queue strip and "my day" are read again this often.
+  const OVERVIEW_MS = 5000;
   // A recording still being written when the list loads is looked at again
   // after RECENT_RETRY_MS, at most RECENT_RETRIES times.
   const RECENT_RETRY_MS = 5000;
@@ -84,6 +86,7 @@
     reasons: [],
     reasonLabels: {}, // reason → {language: text}, from welcome
     noQueue: false, // the user is a member of no queue (welcome.no_queue)
+    overview: null, // the last GET /api/v1/agent/overview answer
     targets: { queue: [], agent: [] }, // transfer targets from welcome
     ring: null,
     ringDeadline: 0,
@@ -1183,6 +1186,39 @@
     return { ok: resp.ok, status: resp.status, body: data };
   }
 
+  // refreshOverview reads the agent's queues now and their day so far.
+  async function refreshOverview() {
+    const r = await api('GET', '/api/v1/agent/overview');
+    if (!r.ok || !r.body || !Array.isArray(r.body.queues)) return;
+    app.overview = r.body;
+    drawOverview();
+  }
+
+  // drawOverview fills the queue strip: per queue waiting now, longest
+  // wait and agents ready; then "my day".
+  function drawOverview() {
+    const o = app.overview;
+    if (!o) return;
+    const list = $('strip-list');
+    list.textContent = '';
+    for (const q of o.queues) {
+      const li = document.createElement('li');
+      li.dataset.queue = String(q.name || '');
+      const waiting = Number(q.waiting) || 0;
+      li.className = waiting > 0 ? 'busy' : '';
+      li.textContent = t('strip_queue', { q: q.name, n: waiting, w: clock(Number(q.longest_wait_ms) || 0), r: Number(q.ready) || 0 });
+      list.appendChild(li);
+    }
+    show($('strip'), o.queues.length > 0);
+    const day = $('my-day');
+    const d = o.day;
+    show(day, !!d);
+    if (d) {
+      const aht = typeof d.aht_s === 'number' ? clock(d.aht_s * 1000) : t('none');
+      day.textContent = t('my_day', { n: Number(d.handled) || 0, aht, ready: clock((Number(d.ready_s) || 0) * 1000) });
+    }
+  }
+
   // failed shows why a ticket request did not work.
   function failed(r) {
     let m = (r.body && r.body.error) || '';
@@ -1465,6 +1501,7 @@
       drawCall();
       drawRecording();
       drawRecentText();
+      drawOverview();
       drawTickets();
       drawDisposition();
       setMuted(app.muted);
@@ -1505,6 +1542,8 @@
     }
     connect();
     refreshRecent(false);
+    refreshOverview();
+    setInterval(refreshOverview, OVERVIEW_MS);
   }
 
   boot();
