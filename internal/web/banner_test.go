@@ -55,6 +55,8 @@ func shoot(t *testing.T, p *browsertest.Page, dir, name string, width, height in
 func TestAgentBannerReadable(t *testing.T) {
 	br := browsertest.Start(t, browsertest.Options{})
 	b := newBackend(t)
+	b.overview.Store([]byte(`{"queues":[{"name":"support","waiting":3,"longest_wait_ms":95000,"ready":0},` +
+		`{"name":"billing","waiting":1,"longest_wait_ms":20000,"ready":1}],"day":{"handled":12,"aht_s":240,"ready_s":5400}}`))
 	p := br.NewPage(t)
 	w := welcome(softphone.StateReady)
 	w.Reasons = []string{"break", "paperwork"}
@@ -123,6 +125,14 @@ func TestAgentBannerReadable(t *testing.T) {
 	require.Equal(t, "Pat Doe", p.Text("#call-name"))
 	require.Contains(t, p.Text("#call-history"), "Called 2× before")
 
+	// On a phone Hang up, Mute and Hold are above the fold, and the IVR
+	// path wraps as text, not as a ragged column.
+	p.WaitVisible("#strip")
+	p.SetViewport(420, 740)
+	for _, id := range []string{"hangup", "mute", "hold"} {
+		require.True(t, browsertest.Eval[bool](p, `(scrollTo(0, 0), document.getElementById('`+id+`').getBoundingClientRect().bottom < innerHeight)`),
+			"#%s is above the fold at 420 px", id)
+	}
 	dir := screenshotDir(t)
 	for _, lang := range []string{"en", "ru"} {
 		p.SetValue("#lang", lang)

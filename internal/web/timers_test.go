@@ -54,6 +54,7 @@ func TestAgentCallTimers(t *testing.T) {
 	c.send(t, call)
 	p.WaitHidden("#hold-timer")
 
+	p.Type("#call-note", "Router rebooted")
 	p.Click("#hangup")
 	c.expect(t, softphone.TypeHangup)
 	call.Status, call.EndedBy = softphone.CallEnded, "agent"
@@ -61,6 +62,8 @@ func TestAgentCallTimers(t *testing.T) {
 	p.WaitText("#notice", "You ended the call.")
 	c.send(t, softphone.State{State: softphone.StateWrapUp, Since: time.Now().UnixMilli()})
 	p.WaitVisible("#wrapup")
+	require.Equal(t, "Router rebooted", browsertest.Eval[string](p, `document.getElementById('wrapup-note').value`),
+		"the notes of the call carry into wrap-up")
 	p.WaitText("#wrapup-countdown", "Not ready in 0:")
 	require.Regexp(t, `^Not ready in 0:(30|2\d)$`, p.Text("#wrapup-countdown"), "counts down the queue's 30 s")
 	require.True(t, browsertest.Eval[bool](p, `document.getElementById('stay-not-ready').disabled`),

@@ -58,6 +58,8 @@
   const RECENT_LIMIT = 10;
   // The queue strip and "my day" are read again this often.
   const OVERVIEW_MS = 5000;
+  // Notes written during a call are kept under this sessionStorage prefix.
+  const NOTE_KEY = 'hotline-call-note-';
   // A recording still being written when the list loads is looked at again
   // after RECENT_RETRY_MS, at most RECENT_RETRIES times.
   const RECENT_RETRY_MS = 5000;
@@ -401,7 +403,10 @@
     if (app.state !== 'offered' && app.ring) stopRinging();
     show($('wrapup'), app.state === 'wrap_up');
     if (app.state === 'wrap_up' && app.call) endCallView();
+    // The notes written during the call carry into wrap-up.
+    if (app.state === 'wrap_up' && !wasWrap && !$('wrapup-note').value) $('wrapup-note').value = noteOf(app.wrapCallId);
     if (app.state !== 'wrap_up') $('wrapup-note').value = ''; // kept while the server may refuse Done
+    if (!busy()) forgetNotes();
     // Done with the call and its wrap-up: the ticket panel forgets it.
     if (!busy() && !app.ring) app.tk = newTicketContext('');
     drawDisposition();
@@ -437,6 +442,28 @@
     show($('stay-box'), ['on_call', 'on_hold', 'wrap_up'].includes(app.state) && app.reasons.length > 0);
     $('stay-not-ready').disabled = app.state === 'wrap_up';
     tick();
+  }
+
+  // noteOf is the note written during call id (kept in sessionStorage, so
+  // a reload keeps it).
+  function noteOf(id) {
+    try { return (id && sessionStorage.getItem(NOTE_KEY + id)) || ''; } catch (e) { return ''; }
+  }
+
+  function keepNote() {
+    const id = callId();
+    if (!id) return;
+    try { sessionStorage.setItem(NOTE_KEY + id, $('call-note').value); } catch (e) { /* storage may be off */ }
+  }
+
+  function forgetNotes() {
+    $('call-note').value = '';
+    try {
+      for (let i = sessionStorage.length - 1; i >= 0; i--) {
+        const k = sessionStorage.key(i);
+        if (k && k.startsWith(NOTE_KEY)) sessionStorage.removeItem(k);
+      }
+    } catch (e) { /* storage may be off */ }
   }
 
   // drawNotReady enables Not ready once a reason is picked (or when none
@@ -645,6 +672,7 @@
     if (!held) app.heldSince = 0;
     app.wrapCallId = msg.call_id;
     if (fresh) {
+      $('call-note').value = noteOf(msg.call_id); // a reloaded page keeps what was written
       app.callSince = Date.now();
       app.dtmf = '';
       $('dtmf-sent').textContent = '';
@@ -1413,6 +1441,7 @@
     $('logout').addEventListener('click', logout);
     $('ready').addEventListener('click', () => { say(null); send({ type: 'ready' }); });
     $('reason').addEventListener('change', drawNotReady);
+    $('call-note').addEventListener('input', keepNote);
     $('stay-not-ready').addEventListener('change', () => {
       if (!['on_call', 'on_hold'].includes(app.state)) return;
       // The ACD keeps a not ready asked for during a call until wrap-up
