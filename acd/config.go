@@ -30,6 +30,7 @@ const (
 	DefaultTransferWait = 30 * time.Second // transfer wait when a queue sets none
 	DefaultHandleTime   = 3 * time.Minute  // AHT assumed before a queue has handled a call
 	MaxEWT              = 2 * time.Hour    // estimated waits are capped here
+	DefaultHoldWarn     = time.Minute      // hold timer warning when a queue sets none
 )
 
 // Agent-state reasons set by the ACD itself.
@@ -46,6 +47,10 @@ type Config struct {
 	// (break, lunch, training…). An empty reason is always accepted, and so
 	// are the automatic ones (ReasonMissedCall, ReasonDisconnected, ReasonRejected).
 	NotReadyReasons []string `yaml:"not_ready_reasons" json:"not_ready_reasons"`
+	// NotReadyLabels are the reasons as agents and supervisors read them,
+	// by reason and language code: {paperwork: {en: Paperwork, ru: Документы}}.
+	// The ACD only carries them; a reason without one shows as written.
+	NotReadyLabels map[string]map[string]string `yaml:"not_ready_labels" json:"not_ready_labels,omitempty"`
 }
 
 // QueueConfig describes one queue.
@@ -69,6 +74,9 @@ type QueueConfig struct {
 	WrapUp         time.Duration `yaml:"wrap_up" json:"wrap_up,omitempty"`               // after-call work; 0 = ready at once
 	AnnounceEvery  time.Duration `yaml:"announce_every" json:"announce_every,omitempty"` // position/EWT announcements; 0 = off
 	HoldMusic      string        `yaml:"hold_music" json:"hold_music,omitempty"`         // played by the switchboard; the ACD only carries it
+	// HoldWarn is how long a caller may be on hold before the agent page
+	// turns the hold timer amber; 0 = DefaultHoldWarn. The ACD only carries it.
+	HoldWarn time.Duration `yaml:"hold_warn" json:"hold_warn,omitempty"`
 	// TransferWait bounds how long a call of this queue that an agent
 	// transferred to another agent is kept for that agent alone: if the
 	// target has not become ready for it by then, it goes back to the queue.
@@ -154,6 +162,11 @@ func (c Config) Validate() error {
 			bad(p, "%q is listed twice", r)
 		}
 		seen[r] = true
+	}
+	for r := range c.NotReadyLabels {
+		if !seen[r] {
+			bad("not_ready_labels."+r, "%q is not one of not_ready_reasons", r)
+		}
 	}
 	return errors.Join(errs...)
 }

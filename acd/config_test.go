@@ -40,6 +40,7 @@ func TestValidate(t *testing.T) {
 		{"self", func(c *Config) { c.Queues[1].Overflow = "queue:general" }, "queues[1].overflow: a queue cannot overflow into itself"},
 		{"loop", func(c *Config) { c.Queues[1].Overflow = "queue:support" }, "queues: overflow targets form a loop: support → general → support"},
 		{"reason twice", func(c *Config) { c.NotReadyReasons = []string{"lunch", "lunch"} }, `not_ready_reasons[1]: "lunch" is listed twice`},
+		{"label of no reason", func(c *Config) { c.NotReadyLabels = map[string]map[string]string{"nap": {"en": "Nap"}} }, `not_ready_labels.nap: "nap" is not one of not_ready_reasons`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

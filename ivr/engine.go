@@ -40,7 +40,19 @@ type Outcome struct {
 	Language  string            // the prompt language in effect at the end
 	Vars      map[string]string // collected variables, e.g. "serial", "ticket"
 	Path      []string          // node ids visited, in order ("flow:node" outside the first flow)
+	Steps     []Step            // the nodes of Path as the agent reads them
 	Digits    string            // every digit the flow consumed, in order
+}
+
+// Step is one node a caller passed, with what an agent needs to read it:
+// the node's Label, and for a collect or language node what it got (Value:
+// the collected digits, "" when the caller skipped; the language chosen).
+type Step struct {
+	Node  string            // as in Outcome.Path
+	Type  string            // the node's type
+	Label map[string]string // Node.Label
+	Var   string            // collect: the variable
+	Value string
 }
 
 // TicketLookup finds a helpdesk ticket for a ticket_status node; the
@@ -130,6 +142,7 @@ func (e *Engine) Run(ctx context.Context, flow string, ch Channel, o RunOptions)
 		r.out.Path = append(r.out.Path, r.node)
 		r.event("enter", n.Type)
 		target, err := r.step(ctx, n)
+		r.out.Steps = append(r.out.Steps, r.stepView(n))
 		if err != nil {
 			r.out.Kind = ""
 			return r.out, err
@@ -161,6 +174,18 @@ func (r *run) event(kind, detail string) {
 	if r.o.OnEvent != nil {
 		r.o.OnEvent(Event{Node: r.node, Kind: kind, Detail: detail})
 	}
+}
+
+// stepView is the Step of node n, which has just run.
+func (r *run) stepView(n *Node) Step {
+	st := Step{Node: r.node, Type: n.Type, Label: n.Label}
+	switch n.Type {
+	case TypeCollect:
+		st.Var, st.Value = n.Var, r.out.Vars[n.Var]
+	case TypeLanguage:
+		st.Value = r.out.Language
+	}
+	return st
 }
 
 func (r *run) label(x ref) string {

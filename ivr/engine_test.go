@@ -61,6 +61,19 @@ func TestDemoTypeAheadDuringWelcome(t *testing.T) {
 		require.Equal(t, map[string]string{"serial": ""}, out.Vars)
 		require.Equal(t, "11#", out.Digits)
 		require.Equal(t, []string{"hours", "welcome", "choose-language", "main", "enter-serial", "to-support"}, out.Path)
+		// Steps are the path as the agent reads it: labels, the language
+		// chosen, and the serial the caller skipped.
+		require.Len(t, out.Steps, len(out.Path))
+		for i, st := range out.Steps {
+			require.Equal(t, out.Path[i], st.Node)
+		}
+		require.Equal(t, ivr.Step{Node: "choose-language", Type: ivr.TypeLanguage, Label: map[string]string{"en": "Language", "ru": "Язык"}, Value: "en"}, out.Steps[2])
+		serial := out.Steps[4]
+		require.Equal(t, ivr.TypeCollect, serial.Type)
+		require.Equal(t, "serial", serial.Var)
+		require.Equal(t, "", serial.Value)
+		require.Equal(t, "Technical support", serial.Label["en"])
+		require.Equal(t, map[string]string{"": ""}, out.Steps[0].Label, "hours is hidden")
 		require.Equal(t, []string{"en:welcome", "en:connecting"}, f.Played(), "menus the caller dialled through stay silent")
 		require.Equal(t, []string{"en:welcome"}, f.Stopped())
 	})
@@ -393,6 +406,9 @@ nodes:
 		f := newFake().during("de:sales-menu", time.Second, "1")
 		out, err := e.Run(t.Context(), "front", f, ivr.RunOptions{Language: "de"})
 		require.NoError(t, err)
+		require.Len(t, out.Steps, 4)
+		require.Equal(t, ivr.Step{Node: "sales:menu", Type: ivr.TypeMenu}, out.Steps[2], "steps name nodes as the path does")
+		out.Steps = nil
 		require.Equal(t, ivr.Outcome{
 			Kind: ivr.KindQueue, Queue: "sales", Priority: 5, Skills: []string{"de", "vip"},
 			Language: "de", Vars: map[string]string{}, Digits: "1",

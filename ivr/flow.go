@@ -90,6 +90,12 @@ type Node struct {
 	// "options.1", "schedule.0", ...) so that errors point at the exact line.
 	FieldPos map[string]Pos
 
+	// Label is what the agent reads for a caller who passed this node, by
+	// language code ("" for every language): "Technical support". nil: the
+	// flow gives none (the agent page shows the node id; hotline check
+	// warns); a label with no text hides the node from the agent.
+	Label map[string]string
+
 	Prompts   []string // prompts played on entry (hangup: the goodbye)
 	Next      string   // play, say_digits, collect, language; goto's target
 	Flush     bool     // drop digits typed before this node

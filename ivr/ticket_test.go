@@ -199,6 +199,8 @@ nodes:
 		f := newFake().during("en:leave-message", 500*time.Millisecond, "#")
 		out, err := engine(t, flow).Run(t.Context(), "main", f, ivr.RunOptions{Now: sunday})
 		require.NoError(t, err)
+		require.Len(t, out.Steps, 2)
+		out.Steps = nil
 		require.Equal(t, ivr.Outcome{
 			Kind: ivr.KindVoicemail, Queue: "support", MaxLength: 90 * time.Second,
 			Language: "en", Vars: map[string]string{}, Path: []string{"hours", "vm"},

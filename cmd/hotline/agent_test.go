@@ -163,11 +163,25 @@ func TestAgentAnswersCall(t *testing.T) {
 	require.Equal(t, testSerial, ring.Vars["serial"])
 	require.Equal(t, "en", ring.Language)
 	require.NotEmpty(t, ring.From)
+	// The ring carries the IVR path with the flow's labels, and what the
+	// collect and language nodes got.
+	require.Len(t, ring.IVRSteps, len(ring.IVRPath))
+	steps := map[string]softphone.IVRStep{}
+	for i, st := range ring.IVRSteps {
+		require.Equal(t, ring.IVRPath[i], st.Node)
+		steps[st.Node] = st
+	}
+	require.Equal(t, "Technical support", steps["enter-serial"].Label["en"])
+	require.Equal(t, "Техническая поддержка", steps["enter-serial"].Label["ru"])
+	require.Equal(t, softphone.IVRStep{Node: "enter-serial", Type: "collect", Label: steps["enter-serial"].Label,
+		Var: "serial", Value: testSerial}, steps["enter-serial"])
+	require.Equal(t, "en", steps["choose-language"].Value)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	require.NoError(t, anna.Send(ctx, softphone.Accept{CallID: ring.CallID}))
 	connected := waitMsg[softphone.Call](t, anna, softphone.TypeCall)
+	require.Equal(t, ring.IVRSteps, connected.IVRSteps, "the call keeps the steps (a reload redraws them)")
 	require.Equal(t, softphone.CallConnected, connected.Status)
 
 	// The agent's microphone reaches the caller...
@@ -446,4 +460,32 @@ func TestAgentSocketRefusesTokens(t *testing.T) {
 		agentclient.Options{Header: http.Header{"Authorization": {"Bearer " + n.token}}})
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "403")
+}
+
+// The ring says who calls: the number, and their earlier calls of the day
+// from the calls table (the first call hung up while it rang: abandoned).
+func TestRingTellsCallerHistory(t *testing.T) {
+	n := startTestNode(t, nodeOptions{extra: agentQueues})
+	anna := n.agent("anna")
+	first := dialSupport(t, n, "")
+	ring := waitMsg[softphone.Ring](t, anna, softphone.TypeRing)
+	require.NotNil(t, ring.Caller)
+	require.Equal(t, ring.From, ring.Caller.Number)
+	require.Zero(t, ring.Caller.CallsToday, "the first call of the day")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, first.Hangup(ctx))
+	require.Equal(t, "caller_hangup", waitMsg[softphone.RingCancel](t, anna, softphone.TypeRingCancel).Reason)
+	require.Eventually(t, func() bool {
+		c, _, err := n.store.GetCall(ctx, ring.CallID)
+		return err == nil && c.Outcome == "abandoned"
+	}, 10*time.Second, 50*time.Millisecond, "the first call's row is written")
+
+	second := dialSupport(t, n, "")
+	ring2 := waitMsg[softphone.Ring](t, anna, softphone.TypeRing)
+	require.NotEqual(t, ring.CallID, ring2.CallID)
+	require.Equal(t, &softphone.Caller{Number: ring.From, CallsToday: 1, LastCallAt: ring2.Caller.LastCallAt,
+		LastOutcome: "abandoned"}, ring2.Caller)
+	require.InDelta(t, time.Now().UnixMilli(), ring2.Caller.LastCallAt, float64(time.Minute.Milliseconds()))
+	require.NoError(t, second.Hangup(ctx))
 }

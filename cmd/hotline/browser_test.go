@@ -92,6 +92,7 @@ func TestBrowser(t *testing.T) {
 		require.Equal(t, testSerial, p.Text("#ring-serial"))
 		require.Equal(t, "support", p.Text("#ring-queue"))
 		require.Equal(t, "English", p.Text("#ring-language"))
+		require.Equal(t, "English → Technical support", p.Text("#ring-ivr"), "the demo flow's labels, not its node ids")
 		from := callerNumber(t, n, call)
 		require.NotEmpty(t, from)
 		require.Equal(t, from, p.Text("#ring-from"))

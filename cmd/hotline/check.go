@@ -43,6 +43,33 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintln(stdout)
 	}
-	fmt.Fprintf(stdout, "configuration OK: %d flow(s), languages %v\n", len(flows), cfg.Prompts.Languages)
+	warnings := 0
+	for _, w := range ivr.Lint(flows, cfg.Prompts.Languages) {
+		fmt.Fprintf(stdout, "warning: %s\n", w)
+		warnings++
+	}
+	for _, w := range reasonWarnings(cfg.ACD.NotReadyReasons, cfg.ACD.NotReadyLabels, cfg.Prompts.Languages) {
+		fmt.Fprintf(stdout, "warning: %s\n", w)
+		warnings++
+	}
+	fmt.Fprintf(stdout, "configuration OK: %d flow(s), languages %v", len(flows), cfg.Prompts.Languages)
+	if warnings > 0 {
+		fmt.Fprintf(stdout, ", %d warning(s)", warnings)
+	}
+	fmt.Fprintln(stdout)
 	return nil
+}
+
+// reasonWarnings names each not-ready reason that has no text in one of
+// languages: agents working in that language would read its raw key.
+func reasonWarnings(reasons []string, labels map[string]map[string]string, languages []string) []string {
+	var out []string
+	for _, r := range reasons {
+		for _, lang := range languages {
+			if labels[r][lang] == "" {
+				out = append(out, fmt.Sprintf("acd.not_ready_labels: reason %q has no %s text (agents see %q)", r, lang, r))
+			}
+		}
+	}
+	return out
 }

@@ -127,6 +127,26 @@ func TestCheckCommand(t *testing.T) {
 	require.NoError(t, run(context.Background(), []string{"check"}, &out, &errOut))
 	require.Contains(t, out.String(), "main [menu] prompt main-menu")
 	require.Contains(t, out.String(), "configuration OK")
+	require.NotContains(t, out.String(), "warning", "the demo labels every node and reason in en and ru")
+
+	// A node without a label and a reason without a Russian text are
+	// warned about, with the file and line of the node.
+	unlabelled := t.TempDir()
+	for name, f := range testAssets(t, "flows: {demo: flows/demo.yaml}\nprompts: {languages: [en, ru]}\n"+
+		"acd: {not_ready_reasons: [break, paperwork], not_ready_labels: {break: {en: Break, ru: Перерыв}, paperwork: {en: Paperwork}}}\n") {
+		p := filepath.Join(unlabelled, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		data := f.Data
+		if name == "flows/demo.yaml" {
+			data = []byte(strings.Replace(string(data), "    label: {en: Operator, ru: Оператор}\n", "", 1))
+		}
+		require.NoError(t, os.WriteFile(p, data, 0o644))
+	}
+	out.Reset()
+	require.NoError(t, run(context.Background(), []string{"check", filepath.Join(unlabelled, "config.yaml")}, &out, &errOut))
+	require.Regexp(t, `warning: flows/demo\.yaml:\d+: node "to-operator" has no label`, out.String())
+	require.Contains(t, out.String(), `warning: acd.not_ready_labels: reason "paperwork" has no ru text (agents see "paperwork")`)
+	require.Contains(t, out.String(), "configuration OK: 1 flow(s), languages [en ru], 2 warning(s)")
 
 	dir := t.TempDir()
 	fsys := testAssets(t, "flows: {demo: flows/demo.yaml}\nprompts: {languages: [en, ru]}\n")

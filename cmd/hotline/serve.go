@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -234,6 +235,7 @@ func (n *node) start(ctx context.Context, fsys fs.FS) (err error) {
 	n.board = switchboard.New(assets, switchboard.Options{
 		Recorder: n.writer, Metrics: m.Calls, MediaObserver: m.RTP, Logger: log, Desk: n.desk,
 		QueueMetrics: m.Queues, Recordings: n.tapes, RecordPolicy: recordPolicy(cfg), Tickets: n.tickets,
+		History: n.store,
 	})
 
 	lo, hi, _ := config.ParsePortRange(cfg.RTP.Ports)
@@ -378,6 +380,8 @@ func (n *node) startDesk(q *metrics.Queues) error {
 		return err
 	}
 	n.desk = switchboard.NewDesk(a, n.cfg.ACD.NotReadyReasons, n.log)
+	n.desk.ReasonLabels = n.cfg.ACD.NotReadyLabels
+	n.desk.CallTimes = callTimes(n.cfg)
 	n.desk.SetDispositions(dispositions(n.cfg))
 	n.desk.OnWrapupEnded = n.tickets.WrapupEnded
 	if n.hub, err = softphone.NewHub(n.cfg.Softphone, n.desk, n.log.With("component", "softphone")); err != nil {
@@ -518,6 +522,16 @@ func membersOf(cfg config.Config) []string {
 }
 
 // dispositions are each queue's wrap-up codes.
+// callTimes are the queues' wrap-up times and hold warnings for the
+// agent pages.
+func callTimes(cfg config.Config) map[string]switchboard.CallTimes {
+	out := map[string]switchboard.CallTimes{}
+	for _, q := range cfg.ACD.Queues {
+		out[q.Name] = switchboard.CallTimes{WrapUp: q.WrapUp, HoldWarn: cmp.Or(q.HoldWarn, acd.DefaultHoldWarn)}
+	}
+	return out
+}
+
 func dispositions(cfg config.Config) map[string][]string {
 	out := map[string][]string{}
 	for _, q := range cfg.ACD.Queues {

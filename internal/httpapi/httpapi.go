@@ -131,6 +131,7 @@ func New(opt Options) *API {
 	}
 	if opt.Queues != nil {
 		a.mux.Handle("GET /api/v1/queues", a.require(store.RoleSupervisor, a.listQueues))
+		a.mux.Handle("GET /api/v1/agent/overview", a.require(store.RoleAgent, a.agentOverview))
 	}
 	a.mux.Handle("GET /api/v1/calls", a.require(store.RoleSupervisor, a.listCalls))
 	a.mux.Handle("GET /api/v1/calls/{id}", a.require(store.RoleSupervisor, a.getCall))
@@ -265,8 +266,8 @@ func (a *API) getCall(w http.ResponseWriter, r *http.Request) {
 		Call      CallJSON           `json:"call"`
 		Events    []EventJSON        `json:"events"`
 		Recording *CallRecordingJSON `json:"recording"`
-		Tickets   []string           `json:"tickets,omitempty"` // "T-000123"; absent when none or no ticket store
-	}{Call: callJSON(c), Events: make([]EventJSON, 0, len(events)), Recording: rec, Tickets: linked}
+		Tickets   []string           `json:"tickets"` // "T-000123"; [] when none or no ticket store
+	}{Call: callJSON(c), Events: make([]EventJSON, 0, len(events)), Recording: rec, Tickets: nonNil(linked)}
 	for _, e := range events {
 		out.Events = append(out.Events, EventJSON{Seq: e.Seq, At: e.At, Kind: e.Kind, Detail: e.Detail})
 	}

@@ -32,6 +32,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/hotline/hotline/internal/store"
 	"github.com/hotline/hotline/internal/tickets"
@@ -60,10 +61,12 @@ type CallTickets interface {
 const maxTicketBody = 64 << 10
 
 // TicketJSON is one ticket as the API shows it: store.Ticket's JSON plus its
-// number as people read it.
+// number as people read it, with the times not yet reached as null.
 type TicketJSON struct {
 	ID string `json:"id"` // "T-000123"
 	store.Ticket
+	FirstResponseAt *time.Time `json:"first_response_at"` // null until an agent first answered
+	SolvedAt        *time.Time `json:"solved_at"`         // null while not solved
 }
 
 func ticketJSON(t store.Ticket) TicketJSON {
@@ -73,7 +76,7 @@ func ticketJSON(t store.Ticket) TicketJSON {
 	if t.Calls == nil {
 		t.Calls = []store.TicketCall{}
 	}
-	return TicketJSON{ID: tickets.FormatNumber(t.Number), Ticket: t}
+	return TicketJSON{ID: tickets.FormatNumber(t.Number), Ticket: t, FirstResponseAt: t.FirstResponseAt, SolvedAt: t.SolvedAt}
 }
 
 // ticketsRoutes registers the ticket routes when there is a TicketService.

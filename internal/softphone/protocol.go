@@ -81,13 +81,13 @@
 //
 // # Server → browser
 //
-//	welcome       {agent:{id,name}, state, reason, since, reasons, ice_servers, call?, ring?, queues?, agents?}
+//	welcome       {agent:{id,name}, state, reason, since, reasons, reason_labels?, ice_servers, call?, ring?, queues?, agents?}
 //	webrtc_answer {sdp}
 //	ice           {candidate}
 //	state         {state, reason, since}
-//	ring          {call_id, from, queue, language, vars, ivr_path, timeout_ms, tickets}
+//	ring          {call_id, from, queue, language, vars, ivr_path, ivr_steps?, timeout_ms, tickets, caller?}
 //	ring_cancel   {call_id, reason}                   the offer is withdrawn: stop ringing
-//	call          {call_id, status, from, queue, language, vars, ivr_path?, tickets?, dispositions?, ended_by?, recording?}
+//	call          {call_id, status, from, queue, language, vars, ivr_path?, ivr_steps?, tickets?, caller?, wrap_up_ms?, hold_warn_ms?, dispositions?, ended_by?, recording?}
 //	monitor       {call_id, mode, from?, queue?, agent?, reason?}   a supervisor's softphone is on a call (below)
 //	error         {code, message, ref?}
 //	pong          {t}
@@ -104,6 +104,15 @@
 //     while ringing rings again).
 //   - call has optional "ivr_path" and "tickets" (the screen pop survives a
 //     reload).
+//   - ring and call have optional "ivr_steps": ivr_path with the flow's
+//     labels ({node, type, label: {lang: text}, var?, value?}, IVRStep), so
+//     a page shows what the caller chose in the agent's language.
+//   - welcome has optional "reason_labels": {reason: {lang: text}}, and
+//     "no_queue": true for a user who is a member of no queue.
+//   - ring and call have optional "caller": {number, name?, calls_today,
+//     last_call_at?, last_outcome?} (Caller): who calls and how often today.
+//   - call has optional "wrap_up_ms" and "hold_warn_ms": the queue's
+//     wrap-up time (for a countdown) and when a hold has lasted too long.
 //   - error has an optional "ref": the type of the message that caused it.
 //   - welcome has optional "queues" and "agents": the transfer targets to
 //     offer the agent (queue names; the other agents' ids). A transfer may
@@ -409,18 +418,24 @@ type Pong struct {
 // Call is set when the agent has a live call (a reloaded page re-attaches to
 // it); Ring is set while a call is being offered to the agent.
 type Welcome struct {
-	Agent      AgentInfo   `json:"agent"`
-	State      string      `json:"state"`
-	Reason     string      `json:"reason,omitempty"`
-	Since      int64       `json:"since"`
-	Reasons    []string    `json:"reasons"`
-	ICEServers []ICEServer `json:"ice_servers"`
-	Call       *Call       `json:"call,omitempty"`
-	Ring       *Ring       `json:"ring,omitempty"`
+	Agent   AgentInfo `json:"agent"`
+	State   string    `json:"state"`
+	Reason  string    `json:"reason,omitempty"`
+	Since   int64     `json:"since"`
+	Reasons []string  `json:"reasons"`
+	// ReasonLabels are the reasons as people read them, by reason and
+	// language code; optional, a reason without one shows as written.
+	ReasonLabels map[string]map[string]string `json:"reason_labels,omitempty"`
+	ICEServers   []ICEServer                  `json:"ice_servers"`
+	Call         *Call                        `json:"call,omitempty"`
+	Ring         *Ring                        `json:"ring,omitempty"`
 	// Queues and Agents are transfer targets to offer: the queues' names
 	// and the other agents' ids. Both optional.
 	Queues []string `json:"queues,omitempty"`
 	Agents []string `json:"agents,omitempty"`
+	// NoQueue is set for a user who is a member of no queue: they are
+	// never offered calls and cannot go ready (the page says why).
+	NoQueue bool `json:"no_queue,omitempty"`
 	// Monitor is the call a supervisor is monitoring, if any.
 	Monitor *Monitor `json:"monitor,omitempty"`
 }
@@ -437,16 +452,47 @@ type State struct {
 // Reject, RingCancel or TimeoutMS. Vars holds what the IVR collected (for
 // example "serial"); IVRPath the menu choices in order.
 type Ring struct {
-	CallID    string            `json:"call_id"`
-	From      string            `json:"from"`
-	Queue     string            `json:"queue"`
-	Language  string            `json:"language,omitempty"`
-	Vars      map[string]string `json:"vars,omitempty"`
-	IVRPath   []string          `json:"ivr_path,omitempty"`
-	TimeoutMS int64             `json:"timeout_ms"`
+	CallID   string            `json:"call_id"`
+	From     string            `json:"from"`
+	Queue    string            `json:"queue"`
+	Language string            `json:"language,omitempty"`
+	Vars     map[string]string `json:"vars,omitempty"`
+	IVRPath  []string          `json:"ivr_path,omitempty"`
+	// IVRSteps are IVRPath as the agent reads it (IVRStep); optional.
+	IVRSteps  []IVRStep `json:"ivr_steps,omitempty"`
+	TimeoutMS int64     `json:"timeout_ms"`
 	// Tickets are the caller's open tickets (the screen pop), newest first,
 	// at most 5; always present, [] when there are none.
 	Tickets []Ticket `json:"tickets"`
+	// Caller is who calls, as far as the hotline knows; optional.
+	Caller *Caller `json:"caller,omitempty"`
+}
+
+// Caller is what the hotline knows of a caller (the screen pop): Number is
+// the calling number (the From user part), Name their name from a ticket
+// ("" when unknown); CallsToday counts their other calls of the last 24
+// hours, the newest of which arrived at LastCallAt (Unix milliseconds) and
+// ended as LastOutcome (the call row's outcome: "answered", "abandoned", …).
+type Caller struct {
+	Number      string `json:"number"`
+	Name        string `json:"name,omitempty"`
+	CallsToday  int    `json:"calls_today"`
+	LastCallAt  int64  `json:"last_call_at,omitempty"`
+	LastOutcome string `json:"last_outcome,omitempty"`
+}
+
+// IVRStep is one node of a call's IVR path as an agent reads it: Label is
+// the flow's text for it by language code ("" for every language); no
+// label means the flow gives none (show Node), a label whose texts are all
+// empty means "do not show". Type is the node's type; a "collect" step
+// names its Var and the Value the caller entered ("" when skipped), a
+// "language" step's Value is the language chosen.
+type IVRStep struct {
+	Node  string            `json:"node"`
+	Type  string            `json:"type"`
+	Label map[string]string `json:"label,omitempty"`
+	Var   string            `json:"var,omitempty"`
+	Value string            `json:"value,omitempty"`
 }
 
 // RingCancel withdraws an offer (server → browser). Reason is one of
@@ -468,7 +514,14 @@ type Call struct {
 	Language string            `json:"language,omitempty"`
 	Vars     map[string]string `json:"vars,omitempty"`
 	IVRPath  []string          `json:"ivr_path,omitempty"`
+	IVRSteps []IVRStep         `json:"ivr_steps,omitempty"`
 	Tickets  []Ticket          `json:"tickets,omitempty"`
+	Caller   *Caller           `json:"caller,omitempty"`
+	// WrapUpMS is the queue's wrap-up time (the agent is made ready that
+	// long after the call ends; 0: at once); HoldWarnMS how long a hold may
+	// last before the page warns. Both optional.
+	WrapUpMS   int64 `json:"wrap_up_ms,omitempty"`
+	HoldWarnMS int64 `json:"hold_warn_ms,omitempty"`
 	// Dispositions are the wrap-up codes of the call's queue; when there
 	// are any, WrapupDone must name one of them.
 	Dispositions []string `json:"dispositions,omitempty"`

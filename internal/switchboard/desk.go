@@ -31,6 +31,12 @@ type Desk struct {
 	acd     *acd.ACD
 	log     *slog.Logger
 	reasons []string
+	// ReasonLabels, when set before Run, are the not-ready reasons as
+	// people read them (acd.Config.NotReadyLabels), sent in each welcome.
+	ReasonLabels map[string]map[string]string
+	// CallTimes, when set before Run, are each queue's wrap-up time and
+	// hold warning, sent in the call messages.
+	CallTimes map[string]CallTimes
 	// OnAgentState, when set, sees every agent state change (the store's agent
 	// event list, metrics). It runs on the dispatch goroutine: keep it short.
 	OnAgentState func(acd.Decision)
@@ -98,6 +104,13 @@ var (
 	// ErrNotYours: an agent asked about another agent's call.
 	ErrNotYours = errors.New("switchboard: the call is not yours")
 )
+
+// CallTimes are one queue's times an agent page counts: the wrap-up time
+// and how long a hold lasts before the page warns.
+type CallTimes struct {
+	WrapUp   time.Duration
+	HoldWarn time.Duration
+}
 
 // NewDesk builds a desk over an ACD; reasons are the not-ready reasons
 // agents may choose.
@@ -354,7 +367,8 @@ func (d *Desk) connectedTo(qc *queuedCall) string {
 func (d *Desk) statusLocked(qc *queuedCall, st, endedBy string) softphone.Call {
 	return softphone.Call{
 		CallID: qc.id, Status: st, From: qc.ring.From, Queue: qc.ring.Queue, Language: qc.ring.Language,
-		Vars: qc.ring.Vars, IVRPath: qc.ring.IVRPath, Tickets: qc.ring.Tickets,
+		Vars: qc.ring.Vars, IVRPath: qc.ring.IVRPath, IVRSteps: qc.ring.IVRSteps, Tickets: qc.ring.Tickets, Caller: qc.ring.Caller,
+		WrapUpMS: d.CallTimes[qc.ring.Queue].WrapUp.Milliseconds(), HoldWarnMS: d.CallTimes[qc.ring.Queue].HoldWarn.Milliseconds(),
 		Dispositions: d.dispositions[qc.ring.Queue], EndedBy: endedBy, Recording: qc.tape.state(),
 	}
 }
@@ -425,7 +439,7 @@ func (d *Desk) Attached(_ context.Context, agent string) (softphone.Welcome, err
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		return softphone.Welcome{
-			State: string(acd.StateSignedOut), Since: time.Now().UnixMilli(), Monitor: d.monitorOfLocked(agent),
+			State: string(acd.StateSignedOut), Since: time.Now().UnixMilli(), Monitor: d.monitorOfLocked(agent), NoQueue: true,
 		}, nil
 	}
 	d.submit(acd.Input{Kind: acd.AgentSignedIn, Agent: agent})
@@ -438,8 +452,9 @@ func (d *Desk) Attached(_ context.Context, agent string) (softphone.Welcome, err
 	}
 	w := softphone.Welcome{
 		State: string(av.state), Reason: av.reason, Since: since.UnixMilli(), Reasons: slices.Clone(d.reasons),
-		Queues: d.acd.Queues(),
-		Agents: slices.DeleteFunc(d.acd.Agents(), func(id string) bool { return id == agent }),
+		ReasonLabels: d.ReasonLabels,
+		Queues:       d.acd.Queues(),
+		Agents:       slices.DeleteFunc(d.acd.Agents(), func(id string) bool { return id == agent }),
 	}
 	if av.state == acd.StateSignedOut {
 		w.State = string(acd.StateNotReady) // signing in lands in not ready; the ACD confirms with a state message

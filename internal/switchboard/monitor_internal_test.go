@@ -89,6 +89,7 @@ func TestAttachedSupervisorIsNoAgent(t *testing.T) {
 	w, err := d.Attached(ctx, "sam")
 	require.NoError(t, err)
 	require.Equal(t, softphone.StateSignedOut, w.State)
+	require.True(t, w.NoQueue, "the page tells them why they cannot go ready")
 	require.Empty(t, w.Queues)
 	require.Empty(t, w.Agents)
 	require.Nil(t, w.Monitor)
@@ -96,6 +97,7 @@ func TestAttachedSupervisorIsNoAgent(t *testing.T) {
 	w, err = d.Attached(ctx, "anna")
 	require.NoError(t, err)
 	require.Equal(t, softphone.StateNotReady, w.State)
+	require.False(t, w.NoQueue)
 	require.Equal(t, []string{"support"}, w.Queues)
 
 	snap, err := d.Snapshot(ctx)

@@ -39,9 +39,10 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 	desk := s.opt.Desk
 	ep := c.Media()
 	lang := rec.language()
+	tickets, caller := s.screenPop(ctx, c.ID(), c.From(), out.Vars["serial"], log)
 	qc := desk.join(softphone.Ring{
-		From: c.From(), Queue: out.Queue, Language: lang, Vars: out.Vars, IVRPath: out.Path,
-		Tickets: s.screenPop(ctx, c.From(), out.Vars["serial"], log),
+		From: c.From(), Queue: out.Queue, Language: lang, Vars: out.Vars, IVRPath: out.Path, IVRSteps: ivrSteps(out.Steps),
+		Tickets: tickets, Caller: caller,
 	}, acd.Input{
 		Kind: acd.CallQueued, Call: c.ID(), Queue: out.Queue, Priority: out.Priority,
 		Skills: out.Skills, Language: lang, At: s.opt.Now(),
@@ -322,32 +323,69 @@ func (s *Switchboard) announcement(a *Assets, lang string, dec acd.Decision) []*
 // slow database costs the agent the screen pop, never the caller their turn.
 const screenPopWait = 500 * time.Millisecond
 
-// screenPop looks up the caller's open tickets for the ring message.
-func (s *Switchboard) screenPop(ctx context.Context, phone, serial string, log *slog.Logger) []softphone.Ticket {
-	if s.opt.Tickets == nil {
-		return []softphone.Ticket{}
+// screenPop looks up, for the ring message, the caller's open tickets
+// and who they are: their name from a ticket, and their earlier calls of
+// the day (leaving out call, the one ringing).
+func (s *Switchboard) screenPop(ctx context.Context, call, phone, serial string, log *slog.Logger) ([]softphone.Ticket, *softphone.Caller) {
+	caller := &softphone.Caller{Number: phone}
+	if s.opt.Tickets == nil && s.opt.History == nil {
+		return []softphone.Ticket{}, caller
 	}
 	ctx, cancel := context.WithTimeout(ctx, screenPopWait)
 	defer cancel()
-	// The look-up runs on a goroutine of its own, which this one waits for:
-	// the embedded database's driver runs deep on its caller's stack, and a
-	// call's goroutine would keep that grown stack for the whole call
+	// The look-ups run on a goroutine of their own, which this one waits
+	// for: the embedded database's driver runs deep on its caller's stack,
+	// and a call's goroutine would keep that grown stack for the whole call
 	// (about 16 KiB a call in make bench-load).
 	var (
-		ts   []store.Ticket
-		err  error
-		done = make(chan struct{})
+		ts      []store.Ticket
+		hist    store.CallerCalls
+		err     error
+		histErr error
+		done    = make(chan struct{})
 	)
+	now := s.opt.Now()
 	go func() {
 		defer close(done)
-		ts, err = s.opt.Tickets.ScreenPop(ctx, phone, serial)
+		if s.opt.Tickets != nil {
+			ts, err = s.opt.Tickets.ScreenPop(ctx, phone, serial)
+		}
+		if s.opt.History != nil && phone != "" {
+			hist, histErr = s.opt.History.CallerCalls(ctx, phone, now.Add(-callerHistorySpan), call)
+		}
 	}()
 	<-done
+	if histErr != nil {
+		log.Warn("screen pop: the caller's earlier calls not found in time", "err", histErr)
+	} else if hist.Count > 0 {
+		caller.CallsToday = hist.Count
+		caller.LastCallAt = hist.Last.ArrivedAt.UnixMilli()
+		caller.LastOutcome = hist.Last.Outcome
+	}
 	if err != nil {
 		log.Warn("screen pop: tickets not found in time", "err", err)
-		return []softphone.Ticket{}
+		return []softphone.Ticket{}, caller
 	}
-	return ringTickets(ts)
+	for _, t := range ts {
+		if t.CallerName != "" {
+			caller.Name = t.CallerName
+			break
+		}
+	}
+	return ringTickets(ts), caller
+}
+
+// callerHistorySpan is how far back the ring's "called N times" looks: a
+// day, so the look-up stays a short index range.
+const callerHistorySpan = 24 * time.Hour
+
+// ivrSteps is the ring's view of the IVR steps.
+func ivrSteps(steps []ivr.Step) []softphone.IVRStep {
+	out := make([]softphone.IVRStep, 0, len(steps))
+	for _, st := range steps {
+		out = append(out, softphone.IVRStep{Node: st.Node, Type: st.Type, Label: st.Label, Var: st.Var, Value: st.Value})
+	}
+	return out
 }
 
 // maxLastNote is how much of a ticket's newest note the ring shows.

@@ -53,6 +53,11 @@ type Tickets interface {
 	ivr.TicketLookup
 }
 
+// CallerHistory is the calls table's view of a caller; store.Store is one.
+type CallerHistory interface {
+	CallerCalls(ctx context.Context, from string, since time.Time, except string) (store.CallerCalls, error)
+}
+
 // Assets is everything a call reads from the configuration: swapped as one
 // value on reload, so a call keeps the flows and prompts it started with.
 type Assets struct {
@@ -76,6 +81,9 @@ type Options struct {
 	// Tickets logs every call against a ticket and finds the caller's open
 	// ones; nil: no tickets.
 	Tickets Tickets
+	// History finds the caller's earlier calls of the day for the ring
+	// ("called 3 times today, last 20 s ago, abandoned"); nil: none shown.
+	History CallerHistory
 	Logger  *slog.Logger
 	Now     func() time.Time
 }

@@ -90,7 +90,7 @@ func TestAgentPage(t *testing.T) {
 
 		// Automatic reasons are not offered in the list.
 		require.Equal(t, []string{"break", "lunch"}, browsertest.Eval[[]string](p,
-			`[...document.querySelectorAll('#reason option')].map((o) => o.value)`))
+			`[...document.querySelectorAll('#reason option:not([value=""])')].map((o) => o.value)`))
 
 		p.Click("#ready")
 		c.expect(t, softphone.TypeReady)
@@ -101,7 +101,7 @@ func TestAgentPage(t *testing.T) {
 
 		c.send(t, ring("call-1"))
 		p.WaitVisible("#ring")
-		require.Equal(t, "+15551234567", p.Text("#ring-from"))
+		require.Equal(t, "+1 555 123 4567", p.Text("#ring-from"), "the calling number, formatted")
 		require.Equal(t, "SN-4242", p.Text("#ring-serial"))
 		require.Equal(t, "Russian", p.Text("#ring-language"))
 		require.Equal(t, "support", p.Text("#ring-queue"))
@@ -109,7 +109,7 @@ func TestAgentPage(t *testing.T) {
 		require.Contains(t, p.Text("#ring-vars"), "router")
 		require.Contains(t, p.Text("#ring-tickets"), "T-17 — No internet (open)")
 		require.True(t, browsertest.Eval[bool](p, `hotlineAgent.ringing()`), "the ring sound plays")
-		require.Equal(t, "☎ +15551234567 — Incoming call", browsertest.Eval[string](p, `document.title`))
+		require.Equal(t, "☎ +1 555 123 4567 — Incoming call", browsertest.Eval[string](p, `document.title`))
 		require.NotContains(t, p.Text("body"), "{", "no raw JSON on screen")
 
 		p.Click("#accept")
@@ -164,7 +164,7 @@ func TestAgentPage(t *testing.T) {
 		c.send(t, call)
 		p.WaitVisible("#call")
 		p.WaitHidden("#ring")
-		require.Equal(t, "+15551234567", p.Text("#call-from"))
+		require.Equal(t, "+1 555 123 4567", p.Text("#call-from"))
 		require.Equal(t, "SN-4242", p.Text("#call-serial"))
 		require.Equal(t, "Connected", p.Text("#call-status"))
 		p.WaitText("#state", "On a call")
@@ -268,7 +268,7 @@ func TestAgentPage(t *testing.T) {
 		require.Equal(t, softphone.Mute{CallID: "call-9", On: false}, c2.expect(t, softphone.TypeMute))
 		p.WaitVisible("#call")
 		require.Equal(t, "● Recording", p.Text("#rec-status"))
-		require.Equal(t, "+4930123456", p.Text("#call-from"))
+		require.Equal(t, "+4930123456", p.Text("#call-from"), "a number of another plan as dialled")
 		p.WaitText("#state", "On a call")
 		p.WaitText("#conn", "Connected")
 		// A new WebSocket session means a new peer connection and offer.
@@ -291,7 +291,7 @@ func TestAgentPage(t *testing.T) {
 		require.Equal(t, "Не готов", p.Text("#not-ready"))
 		require.Equal(t, "Выйти", p.Text("#logout"))
 		require.Equal(t, []string{"Перерыв", "Обед"}, browsertest.Eval[[]string](p,
-			`[...document.querySelectorAll('#reason option')].map((o) => o.textContent)`))
+			`[...document.querySelectorAll('#reason option:not([value=""])')].map((o) => o.textContent)`))
 		c.send(t, ring("call-3"))
 		p.WaitVisible("#ring")
 		require.Equal(t, "Принять", p.Text("#accept"))
@@ -308,7 +308,7 @@ func TestAgentPage(t *testing.T) {
 		c2.send(t, w)
 		p.WaitText("#state", "Входящий звонок")
 		p.WaitVisible("#ring")
-		require.Equal(t, "+15551234567", p.Text("#ring-from"))
+		require.Equal(t, "+1 555 123 4567", p.Text("#ring-from"), "the calling number, formatted")
 		p.Click("#reject")
 		c2.expect(t, softphone.TypeReject)
 		c2.send(t, softphone.State{State: softphone.StateReady, Since: time.Now().UnixMilli()})

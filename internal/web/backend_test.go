@@ -43,6 +43,7 @@ type backend struct {
 	tix        ticketsAPI
 	sup        supervisorAPI
 	retryAfter atomic.Int32 // > 0: the next sign-in is throttled for that many seconds
+	overview   atomic.Value // []byte: GET /api/v1/agent/overview's answer; unset: 404
 	logouts    atomic.Int32
 	conns      chan *agentConn
 	// OnConn, when set, serves the WebSocket instead of the fake (used to
@@ -67,6 +68,15 @@ func newBackend(t *testing.T) *backend {
 	mux.HandleFunc("POST /api/v1/logout", b.logout)
 	mux.HandleFunc("GET /api/v1/me", b.me)
 	mux.HandleFunc("GET /api/v1/agent/ws", b.ws)
+	mux.HandleFunc("GET /api/v1/agent/overview", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := b.overview.Load().([]byte)
+		if !b.authed(r) || body == nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})
 	mux.HandleFunc("GET /api/v1/recordings", b.listRecordings)
 	mux.HandleFunc("GET /api/v1/recordings/{id}/audio", b.recordingAudio)
 	mux.HandleFunc("PUT /api/v1/recordings/{id}/legal-hold", b.legalHold)

@@ -10,10 +10,12 @@
 //	nodes:
 //	  welcome:
 //	    type: play
+//	    label: ""         # what the agent reads for this step, here nothing
 //	    prompt: welcome   # a name or a list of names
 //	    next: main
 //	  main:
 //	    type: menu
+//	    label: {en: Main menu, ru: Главное меню}  # or one text for all languages
 //	    prompt: main-menu
 //	    options: {"1": support, "2": billing}
 //	    timeout: 5s       # or a number of seconds
@@ -66,7 +68,7 @@ const MaxFileSize = 1 << 20
 var flowKeys = []string{"name", "description", "start", "language", "nodes"}
 
 // commonKeys are allowed on every node.
-var commonKeys = []string{"type", "description", "prompt", "next", "flush", "barge_in"}
+var commonKeys = []string{"type", "description", "label", "prompt", "next", "flush", "barge_in"}
 
 // inputKeys are shared by the node types that wait for digits.
 var inputKeys = []string{"options", "timeout", "inter_digit", "tries", "invalid_prompt", "timeout_prompt", "exhausted"}
@@ -283,6 +285,8 @@ func (p *parser) field(n *ivr.Node, where, key string, v *yaml.Node) {
 		n.Type = p.str(v, what)
 	case "description":
 		p.str(v, what)
+	case "label":
+		n.Label = p.label(v, what)
 	case "prompt":
 		n.Prompts = p.strs(v, what)
 	case "invalid_prompt":
@@ -365,6 +369,28 @@ func (p *parser) str(v *yaml.Node, what string) string {
 		return ""
 	}
 	return v.Value
+}
+
+// label reads a node's label: one text for every language, or a mapping of
+// language codes to texts ({en: Billing, ru: Оплата}).
+func (p *parser) label(v *yaml.Node, what string) map[string]string {
+	v = deref(v)
+	out := map[string]string{}
+	if v != nil && v.Kind == yaml.MappingNode {
+		p.pairs(v, what, func(lang string, k, text *yaml.Node) {
+			if lang == "" || strings.ContainsAny(lang, " \t") {
+				p.errorf(k, "%s: %q is not a language code", what, lang)
+				return
+			}
+			out[lang] = p.str(text, what+" "+lang)
+		})
+		return out
+	}
+	if v != nil && v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+		return out // label: with nothing after it hides the node, like ""
+	}
+	out[""] = p.str(v, what)
+	return out
 }
 
 // strs reads one string or a list of strings.

@@ -13,6 +13,36 @@ import (
 func runStats(t *testing.T, fresh func(t *testing.T) store.Store) {
 	t.Run("ListCallsBetween", func(t *testing.T) { testListCallsBetween(t, fresh(t)) })
 	t.Run("ListCallsBetweenEmpty", func(t *testing.T) { testListCallsBetweenEmpty(t, fresh(t)) })
+	t.Run("CallerCalls", func(t *testing.T) { testCallerCalls(t, fresh(t)) })
+}
+
+func testCallerCalls(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	since := base.Add(time.Hour)
+	call := func(id, from string, at time.Duration, outcome string) store.Call {
+		c := SampleCall(id, since.Add(at))
+		c.From, c.Outcome = from, outcome
+		return c
+	}
+	for _, c := range []store.Call{
+		call("yesterday", "+4930123", -time.Second, "answered"), // before since
+		call("first", "+4930123", 0, "answered"),                // since is inclusive
+		call("other", "+4930999", time.Minute, "answered"),
+		call("second", "+4930123", 2*time.Minute, "abandoned"),
+		call("now", "+4930123", 3*time.Minute, ""), // the call asking
+	} {
+		require.NoError(t, s.SaveCall(ctx, c))
+	}
+	got, err := s.CallerCalls(ctx, "+4930123", since, "now")
+	require.NoError(t, err)
+	require.Equal(t, 2, got.Count)
+	require.Equal(t, "second", got.Last.ID)
+	require.Equal(t, "abandoned", got.Last.Outcome)
+	require.Equal(t, since.Add(2*time.Minute).UTC().Truncate(time.Microsecond), got.Last.ArrivedAt.UTC(), "stored to the microsecond")
+
+	none, err := s.CallerCalls(ctx, "+4930555", since, "")
+	require.NoError(t, err)
+	require.Equal(t, store.CallerCalls{}, none)
 }
 
 func testListCallsBetween(t *testing.T, s store.Store) {

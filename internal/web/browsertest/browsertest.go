@@ -401,6 +401,13 @@ func Eval[T any](p *Page, expr string) T {
 	return run(p, "evaluate "+expr, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 }
 
+// SetViewport sizes the page's window in CSS pixels (a phone is about 420
+// wide), for layout checks and screenshots.
+func (p *Page) SetViewport(width, height int) {
+	p.t.Helper()
+	run(p, "viewport", chromedp.EmulateViewport(int64(width), int64(height)))
+}
+
 // Screenshot returns a PNG of the whole page, for looking at a failure.
 func (p *Page) Screenshot() []byte {
 	p.t.Helper()

@@ -56,6 +56,10 @@
   const AUTO_REASONS = ['missed_call', 'disconnected'];
   // The recent calls panel lists this many recordings.
   const RECENT_LIMIT = 10;
+  // The queue strip and "my day" are read again this often.
+  const OVERVIEW_MS = 5000;
+  // Notes written during a call are kept under this sessionStorage prefix.
+  const NOTE_KEY = 'hotline-call-note-';
   // A recording still being written when the list loads is looked at again
   // after RECENT_RETRY_MS, at most RECENT_RETRIES times.
   const RECENT_RETRY_MS = 5000;
@@ -82,11 +86,17 @@
     reason: '',
     since: Date.now(),
     reasons: [],
+    reasonLabels: {}, // reason → {language: text}, from welcome
+    noQueue: false, // the user is a member of no queue (welcome.no_queue)
+    overview: null, // the last GET /api/v1/agent/overview answer
     targets: { queue: [], agent: [] }, // transfer targets from welcome
     ring: null,
     ringDeadline: 0,
     call: null,
     callSince: 0,
+    heldSince: 0, // when the caller was put on hold; 0: not on hold
+    wrapMs: 0, // the call's queue's wrap-up time, from its call messages
+    holdWarnMs: 60000,
     wrapCallId: '',
     muted: false,
     dtmf: '',
@@ -144,8 +154,22 @@
   function norm(code) { return String(code || '').trim().toLowerCase().replace(/[\s-]+/g, '_'); }
 
   function reasonText(code) {
+    const own = labelText(app.reasonLabels[code]);
+    if (own) return own;
     const k = 'reason_' + norm(code);
     return I18N.has(k) ? t(k) : String(code || '');
+  }
+
+  // labelText is a {language: text} label in the page's language (""
+  // holds a text for every language), else in English, else any; null
+  // when there is none.
+  function labelText(label) {
+    if (!label || typeof label !== 'object') return null;
+    for (const k of [I18N.lang(), '', 'en']) {
+      if (typeof label[k] === 'string') return label[k];
+    }
+    const any = Object.values(label).find((v) => typeof v === 'string');
+    return any === undefined ? null : any;
   }
 
   function languageText(code) {
@@ -306,6 +330,8 @@
   function onWelcome(msg) {
     app.backoff = 0;
     if (msg.agent && msg.agent.name) $('agent-name').textContent = msg.agent.name;
+    app.noQueue = msg.no_queue === true;
+    app.reasonLabels = msg.reason_labels && typeof msg.reason_labels === 'object' ? msg.reason_labels : {};
     setReasons(msg.reasons || []);
     setTargets(msg.queues, msg.agents);
     if (msg.call && msg.call.call_id && msg.call.status !== 'ended') {
@@ -331,13 +357,18 @@
     const sel = $('reason');
     const keep = sel.value;
     sel.textContent = '';
+    const pick = document.createElement('option');
+    pick.value = '';
+    pick.textContent = t('reason_pick');
+    sel.appendChild(pick);
     for (const r of app.reasons) {
       const o = document.createElement('option');
       o.value = r;
       o.textContent = reasonText(r);
       sel.appendChild(o);
     }
-    if (app.reasons.includes(keep)) sel.value = keep;
+    sel.value = app.reasons.includes(keep) ? keep : '';
+    drawNotReady();
   }
 
   // setTargets keeps the queues and agents a call may be transferred to;
@@ -362,6 +393,7 @@
 
   function setState(state, reason, since) {
     const wasBusy = busy();
+    const wasWrap = app.state === 'wrap_up';
     app.state = state || 'signed_out';
     app.reason = reason || '';
     app.since = parseTime(since);
@@ -371,11 +403,17 @@
     if (app.state !== 'offered' && app.ring) stopRinging();
     show($('wrapup'), app.state === 'wrap_up');
     if (app.state === 'wrap_up' && app.call) endCallView();
+    // The notes written during the call carry into wrap-up.
+    if (app.state === 'wrap_up' && !wasWrap && !$('wrapup-note').value) $('wrapup-note').value = noteOf(app.wrapCallId);
     if (app.state !== 'wrap_up') $('wrapup-note').value = ''; // kept while the server may refuse Done
+    if (!busy()) forgetNotes();
     // Done with the call and its wrap-up: the ticket panel forgets it.
     if (!busy() && !app.ring) app.tk = newTicketContext('');
     drawDisposition();
     drawTickets();
+    // The call's "you ended the call" notice ends with its wrap-up.
+    if (wasWrap && app.state !== 'wrap_up' && app.message && /^call_(ended|transferred)/.test(app.message.key)) say(null);
+    if (!busy()) $('stay-not-ready').checked = false;
     // A call and its wrap-up are over: its recording joins the recent calls.
     if (wasBusy && !busy()) refreshRecent(false);
   }
@@ -389,10 +427,49 @@
     $('state-reason').textContent = app.state === 'not_ready' && app.reason ? reasonText(app.reason) : '';
     // During a call and its wrap-up the state changes through the call's own
     // buttons (wrap-up ends with Done).
-    $('ready').disabled = app.state === 'ready' || busy();
-    $('not-ready').disabled = busy();
+    $('ready').disabled = app.state === 'ready' || busy() || app.noQueue;
+    show($('no-queue'), app.noQueue);
+    $('ready').setAttribute('aria-pressed', String(app.state === 'ready'));
     show($('reason'), app.reasons.length > 0);
+    // While ready no reason is preselected: the agent picks one.
+    if (app.state === 'ready') $('reason').value = '';
+    else if (app.state === 'not_ready' && app.reasons.includes(app.reason)) $('reason').value = app.reason;
+    drawNotReady();
+    // One call timer: the state's own timer rests during a call.
+    show($('state-timer'), !['on_call', 'on_hold'].includes(app.state));
+    // "Stay not ready" is set during the call; in wrap-up it shows what
+    // happens when wrap-up ends (changing it then would end the wrap-up).
+    show($('stay-box'), ['on_call', 'on_hold', 'wrap_up'].includes(app.state) && app.reasons.length > 0);
+    $('stay-not-ready').disabled = app.state === 'wrap_up';
     tick();
+  }
+
+  // noteOf is the note written during call id (kept in sessionStorage, so
+  // a reload keeps it).
+  function noteOf(id) {
+    try { return (id && sessionStorage.getItem(NOTE_KEY + id)) || ''; } catch (e) { return ''; }
+  }
+
+  function keepNote() {
+    const id = callId();
+    if (!id) return;
+    try { sessionStorage.setItem(NOTE_KEY + id, $('call-note').value); } catch (e) { /* storage may be off */ }
+  }
+
+  function forgetNotes() {
+    $('call-note').value = '';
+    try {
+      for (let i = sessionStorage.length - 1; i >= 0; i--) {
+        const k = sessionStorage.key(i);
+        if (k && k.startsWith(NOTE_KEY)) sessionStorage.removeItem(k);
+      }
+    } catch (e) { /* storage may be off */ }
+  }
+
+  // drawNotReady enables Not ready once a reason is picked (or when none
+  // are configured).
+  function drawNotReady() {
+    $('not-ready').disabled = busy() || app.noQueue || (app.reasons.length > 0 && !$('reason').value);
   }
 
   function busy() { return ['offered', 'on_call', 'on_hold', 'wrap_up'].includes(app.state); }
@@ -409,7 +486,7 @@
     tick();
     startRingSound();
     // The tab's title rings too, for an agent looking at another tab.
-    document.title = '☎ ' + (msg.from || t('unknown_caller')) + ' — ' + t('incoming_call');
+    document.title = '☎ ' + callerTitle(msg) + ' — ' + t('incoming_call');
     $('accept').focus();
   }
 
@@ -417,11 +494,11 @@
     const r = app.ring;
     if (!r) return;
     const vars = r.vars || {};
-    setText('ring-from', r.from || t('unknown_caller'));
+    drawCaller('ring', r);
     setText('ring-queue', r.queue);
     setText('ring-language', languageText(r.language));
-    setText('ring-serial', vars.serial);
-    setText('ring-ivr', ivrText(r.ivr_path));
+    setText('ring-serial', serialText(r));
+    setText('ring-ivr', Array.isArray(r.ivr_steps) && r.ivr_steps.length ? stepsText(r.ivr_steps) : ivrText(r.ivr_path));
     drawVars('ring-vars', vars);
     const list = $('ring-tickets');
     list.textContent = '';
@@ -439,6 +516,97 @@
       if (p === null || typeof p !== 'object') return String(p);
       return [p.label || p.menu || p.node || '', p.choice || p.digit || p.digits || ''].filter(Boolean).join(': ');
     }).join(' → ');
+  }
+
+  // stepsText is what the caller chose in the IVR, from the flow's labels
+  // in the agent's language: "English → Technical support → serial number
+  // skipped". A node the flow labels with no text is left out; one without
+  // a label shows its id; a text already shown is not repeated.
+  function stepsText(steps) {
+    const parts = [];
+    for (const st of steps) {
+      if (st === null || typeof st !== 'object') continue;
+      let text = '';
+      if (st.type === 'language' && st.value) {
+        text = languageText(st.value);
+        text = text.charAt(0).toUpperCase() + text.slice(1);
+      } else {
+        const l = labelText(st.label);
+        text = l === null ? String(st.node || '') : l;
+      }
+      if (text && !parts.includes(text)) parts.push(text);
+      if (st.type === 'collect' && st.var && !st.value) parts.push(t('ivr_skipped', { what: varText(st.var) }));
+    }
+    return parts.join(' → ');
+  }
+
+  function varText(name) {
+    const k = 'ivr_var_' + norm(name);
+    return I18N.has(k) ? t(k) : String(name).replace(/_/g, ' ');
+  }
+
+  // serialText is the call's serial number, or whether the caller skipped
+  // it or was not asked (when the IVR steps tell).
+  function serialText(c) {
+    const vars = c.vars || {};
+    if (vars.serial) return vars.serial;
+    if (!Array.isArray(c.ivr_steps) || c.ivr_steps.length === 0) return '';
+    const asked = c.ivr_steps.some((st) => st && st.type === 'collect' && st.var === 'serial');
+    return t(asked ? 'serial_skipped' : 'serial_not_asked');
+  }
+
+  // phoneText formats a calling number for reading: +1 555 123 4567,
+  // +7 495 123-45-67; anything else (other countries, a SIP user name) as
+  // it is.
+  function phoneText(n) {
+    const s = String(n || '');
+    const m = /^\+(\d{7,15})$/.exec(s);
+    if (!m) return s;
+    const d = m[1];
+    if (d.length === 11 && d[0] === '1') return '+1 ' + d.slice(1, 4) + ' ' + d.slice(4, 7) + ' ' + d.slice(7);
+    if (d.length === 11 && d[0] === '7') return '+7 ' + d.slice(1, 4) + ' ' + d.slice(4, 7) + '-' + d.slice(7, 9) + '-' + d.slice(9);
+    return s; // grouping needs each country's plan: shown as dialled
+  }
+
+  function callerOf(m) {
+    const c = m && m.caller && typeof m.caller === 'object' ? m.caller : {};
+    return { number: c.number || (m && m.from) || '', name: c.name || '', today: Number(c.calls_today) || 0,
+      lastAt: Number(c.last_call_at) || 0, lastOutcome: c.last_outcome || '' };
+  }
+
+  function callerTitle(m) {
+    const c = callerOf(m);
+    return c.name || phoneText(c.number) || t('unknown_caller');
+  }
+
+  // drawCaller fills the banner's caller line (prefix "ring" or "call"):
+  // the number, their name when a ticket knows it, and their earlier calls
+  // of the day ("Called 2 times before today · last call 20 s ago,
+  // abandoned").
+  function drawCaller(prefix, m) {
+    const c = callerOf(m);
+    setText(prefix + '-from', phoneText(c.number) || t('unknown_caller'));
+    $(prefix + '-name').textContent = c.name;
+    const h = $(prefix + '-history');
+    h.textContent = c.today > 0 ? historyText(c) : '';
+    show(h, c.today > 0);
+  }
+
+  function historyText(c) {
+    let s = t('caller_calls_today', { n: c.today });
+    if (c.lastAt > 0) {
+      const ok = 'outcome_' + norm(c.lastOutcome);
+      const outcome = I18N.has(ok) ? t(ok) : t('outcome_other');
+      s += ' · ' + t('caller_last_call', { ago: agoText(Date.now() - c.lastAt), outcome });
+    }
+    return s;
+  }
+
+  function agoText(ms) {
+    const s = Math.max(0, Math.round(ms / 1000));
+    if (s < 60) return t('ago_s', { n: s });
+    if (s < 3600) return t('ago_min', { n: Math.floor(s / 60) });
+    return t('ago_h', { n: Math.floor(s / 3600) });
   }
 
   function ticketText(tk) {
@@ -497,8 +665,14 @@
     app.call = Object.assign({}, fresh ? {} : app.call, msg);
     // Every call message carries the recording state; absent means not recorded.
     app.call.recording = typeof msg.recording === 'string' ? msg.recording : '';
+    if (typeof msg.wrap_up_ms === 'number') app.wrapMs = Math.max(0, msg.wrap_up_ms);
+    if (typeof msg.hold_warn_ms === 'number' && msg.hold_warn_ms > 0) app.holdWarnMs = msg.hold_warn_ms;
+    const held = msg.status === 'held';
+    if (held && !app.heldSince) app.heldSince = Date.now();
+    if (!held) app.heldSince = 0;
     app.wrapCallId = msg.call_id;
     if (fresh) {
+      $('call-note').value = noteOf(msg.call_id); // a reloaded page keeps what was written
       app.callSince = Date.now();
       app.dtmf = '';
       $('dtmf-sent').textContent = '';
@@ -513,10 +687,11 @@
     const c = app.call;
     if (!c) return;
     const vars = c.vars || {};
-    setText('call-from', c.from || t('unknown_caller'));
+    drawCaller('call', c);
     setText('call-queue', c.queue);
     setText('call-language', languageText(c.language));
-    setText('call-serial', vars.serial);
+    setText('call-serial', serialText(c));
+    setText('call-ivr', Array.isArray(c.ivr_steps) && c.ivr_steps.length ? stepsText(c.ivr_steps) : ivrText(c.ivr_path));
     drawVars('call-vars', vars);
     const held = c.status === 'held';
     $('call-status').textContent = t(held ? 'call_held' : 'call_connected');
@@ -1039,6 +1214,39 @@
     return { ok: resp.ok, status: resp.status, body: data };
   }
 
+  // refreshOverview reads the agent's queues now and their day so far.
+  async function refreshOverview() {
+    const r = await api('GET', '/api/v1/agent/overview');
+    if (!r.ok || !r.body || !Array.isArray(r.body.queues)) return;
+    app.overview = r.body;
+    drawOverview();
+  }
+
+  // drawOverview fills the queue strip: per queue waiting now, longest
+  // wait and agents ready; then "my day".
+  function drawOverview() {
+    const o = app.overview;
+    if (!o) return;
+    const list = $('strip-list');
+    list.textContent = '';
+    for (const q of o.queues) {
+      const li = document.createElement('li');
+      li.dataset.queue = String(q.name || '');
+      const waiting = Number(q.waiting) || 0;
+      li.className = waiting > 0 ? 'busy' : '';
+      li.textContent = t('strip_queue', { q: q.name, n: waiting, w: clock(Number(q.longest_wait_ms) || 0), r: Number(q.ready) || 0 });
+      list.appendChild(li);
+    }
+    show($('strip'), o.queues.length > 0);
+    const day = $('my-day');
+    const d = o.day;
+    show(day, !!d);
+    if (d) {
+      const aht = typeof d.aht_s === 'number' ? clock(d.aht_s * 1000) : t('none');
+      day.textContent = t('my_day', { n: Number(d.handled) || 0, aht, ready: clock((Number(d.ready_s) || 0) * 1000) });
+    }
+  }
+
   // failed shows why a ticket request did not work.
   function failed(r) {
     let m = (r.body && r.body.error) || '';
@@ -1203,6 +1411,17 @@
     const now = Date.now();
     $('state-timer').textContent = clock(now - app.since);
     if (app.call) $('call-timer').textContent = clock(now - app.callSince);
+    const hold = $('hold-timer');
+    show(hold, !!(app.call && app.heldSince));
+    if (app.call && app.heldSince) {
+      hold.textContent = t('hold_for', { t: clock(now - app.heldSince) });
+      hold.classList.toggle('warn', now - app.heldSince >= app.holdWarnMs);
+    }
+    const wrap = $('wrapup-countdown');
+    if (app.state === 'wrap_up' && app.wrapMs > 0) {
+      const key = $('stay-not-ready').checked ? 'wrapup_then_not_ready' : 'wrapup_then_ready';
+      wrap.textContent = t(key, { t: clock(app.since + app.wrapMs - now + 999) });
+    } else wrap.textContent = '';
     if (app.ringDeadline) $('ring-countdown').textContent = clock(app.ringDeadline - now + 999);
     else $('ring-countdown').textContent = '';
   }
@@ -1221,6 +1440,15 @@
 
     $('logout').addEventListener('click', logout);
     $('ready').addEventListener('click', () => { say(null); send({ type: 'ready' }); });
+    $('reason').addEventListener('change', drawNotReady);
+    $('call-note').addEventListener('input', keepNote);
+    $('stay-not-ready').addEventListener('change', () => {
+      if (!['on_call', 'on_hold'].includes(app.state)) return;
+      // The ACD keeps a not ready asked for during a call until wrap-up
+      // ends; a ready during the call forgets it.
+      if ($('stay-not-ready').checked) send({ type: 'not_ready', reason: $('reason').value || app.reasons[0] || '' });
+      else send({ type: 'ready' });
+    });
     $('not-ready').addEventListener('click', () => { say(null); send({ type: 'not_ready', reason: $('reason').value }); });
     $('accept').addEventListener('click', () => {
       if (!app.ring) return;
@@ -1302,6 +1530,7 @@
       drawCall();
       drawRecording();
       drawRecentText();
+      drawOverview();
       drawTickets();
       drawDisposition();
       setMuted(app.muted);
@@ -1342,6 +1571,8 @@
     }
     connect();
     refreshRecent(false);
+    refreshOverview();
+    setInterval(refreshOverview, OVERVIEW_MS);
   }
 
   boot();
