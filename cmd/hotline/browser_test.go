@@ -387,3 +387,76 @@ func TestSupervisorPage(t *testing.T) {
 	require.NotContains(t, p.Text("#sup-content"), "Waiting", "the Russian page has no English labels left")
 	noPageErrors(t, p)
 }
+
+// Listening in from the supervisor page, in Chromium: sam signs in and lands
+// on the supervisor page (he is in no queue), whose softphone connects as
+// signed out; on anna's live call he clicks Listen and hears the caller and
+// anna, switches to Whisper and anna hears his microphone while the caller
+// does not, and Stop leaves the call. (An agent's 403 on the monitor API is
+// in TestSupervisorMonitorsWhispersBarges.)
+func TestSupervisorListensFromThePage(t *testing.T) {
+	const annaHz = 1500 // anna's softphone; sam's fake microphone plays micHz
+	n := startTestNode(t, nodeOptions{extra: agentQueues})
+	password := n.addUser("sam", store.RoleSupervisor)
+	br := browsertest.Start(t, browsertest.Options{MicToneHz: micHz})
+	base := "http://" + n.HTTPAddr()
+	p := br.NewPage(t)
+	p.Open(base + "/login")
+	p.Type("#login-user", "sam")
+	p.Type("#login-pass", password)
+	p.Click("#login-submit")
+	p.WaitVisible("#sup-content")
+	require.Equal(t, "/supervisor/", browsertest.Eval[string](p, `location.pathname`), "a supervisor lands on the supervisor page")
+
+	// The fake tone needs the microphone without voice processing.
+	p.Open(base + "/supervisor/?audio=raw")
+	p.WaitVisible("#sup-content")
+	p.WaitTrue(`hotlineSupervisor.rtc() === 'connected'`)
+	p.WaitText("#phone-conn", "Softphone connected")
+
+	anna := n.agent("anna")
+	anna.SetTone(annaHz)
+	call := dialSupport(t, n, testSerial)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ring := waitMsg[softphone.Ring](t, anna, softphone.TypeRing)
+	require.NoError(t, anna.Send(ctx, softphone.Accept{CallID: ring.CallID}))
+	require.Equal(t, softphone.CallConnected, waitMsg[softphone.Call](t, anna, softphone.TypeCall).Status)
+	go func() { _ = call.Say(ctx, media.Tone([]float64{callerHz}, time.Minute, 0.3)) }()
+
+	// Listen.
+	p.WaitTrue(`!document.getElementById('mon-listen-anna').disabled && !document.getElementById('mon-listen-anna').closest('.ag-monitor').hidden`)
+	require.True(t, p.Visible("#monitor-none"))
+	p.Click("#mon-listen-anna")
+	p.WaitTrue(`hotlineSupervisor.monitor() === '` + ring.CallID + ` listen'`)
+	require.Equal(t, "Listening", p.Text("#monitor-mode"))
+	require.Contains(t, p.Text("#monitor-what"), "anna")
+	require.Contains(t, p.Text("#monitor-what"), "support")
+	require.Equal(t, "listen", browsertest.Eval[string](p, `document.getElementById('agent-anna').dataset.monitored`))
+	caller := p.WaitRemoteLevel(callerHz, minLevel)
+	agent := p.WaitRemoteLevel(annaHz, minLevel)
+	t.Logf("listen: the page hears the caller %.3f, anna %.3f", caller, agent)
+	const window = 300 * time.Millisecond
+	time.Sleep(window + 100*time.Millisecond)
+	require.Less(t, anna.Heard(micHz, window), 0.002, "in listen anna does not hear sam")
+
+	// Whisper: anna hears sam's microphone, the caller does not.
+	p.Click("#monitor-whisper")
+	p.WaitTrue(`hotlineSupervisor.monitor() === '` + ring.CallID + ` whisper'`)
+	require.Equal(t, "Whispering", p.Text("#monitor-mode"))
+	require.Eventually(t, func() bool { return anna.Heard(micHz, window) > 0.01 }, 10*time.Second, 20*time.Millisecond,
+		"anna hears sam's whisper")
+	time.Sleep(window + 100*time.Millisecond)
+	require.Less(t, call.Level(micHz, window), 0.002, "the caller does not hear the whisper")
+	require.Greater(t, p.RemoteLevel(callerHz), minLevel, "sam still hears the caller")
+
+	// Stop.
+	p.Click("#monitor-stop")
+	p.WaitTrue(`hotlineSupervisor.monitor() === ''`)
+	p.WaitVisible("#monitor-none")
+	p.WaitText("#monitor-ended", "You left the call")
+	require.Equal(t, "", browsertest.Eval[string](p, `document.getElementById('agent-anna').dataset.monitored`))
+	require.NoError(t, call.Hangup(ctx))
+	n.waitEnded(call.CallID())
+	noPageErrors(t, p)
+}

@@ -680,7 +680,8 @@ func TestSupervisorPageFiles(t *testing.T) {
 	for _, id := range []string{"sup-error", "sup-forbidden", "sup-content", "tiles", "today-error", "agent-rows", "nr-reason",
 		"nr-reasons", "action-error", "action-done", "chart-queue", "chart-calls", "chart-sl", "chart-error", "hist-form",
 		"h-from", "h-to", "h-bucket", "h-queues", "h-apply", "h-csv", "hist-head", "hist-rows", "signout-dialog",
-		"signout-yes", "signout-no", "conn", "lang", "logout"} {
+		"signout-yes", "signout-no", "conn", "lang", "logout", "phone-conn", "monitor", "monitor-none", "monitor-on",
+		"monitor-mode", "monitor-what", "monitor-stop", "monitor-error", "monitor-ended", "remote-audio", "mic-status"} {
 		require.Contains(t, page, `id="`+id+`"`, id)
 	}
 	r, _ = get("/supervisor?lang=ru")
@@ -689,6 +690,7 @@ func TestSupervisorPageFiles(t *testing.T) {
 
 	for path, ctype := range map[string]string{
 		"/static/supervisor.js":                  "text/javascript; charset=utf-8",
+		"/static/softphone.js":                   "text/javascript; charset=utf-8",
 		"/static/vendor/uplot/uPlot.iife.min.js": "text/javascript; charset=utf-8",
 		"/static/vendor/uplot/uPlot.min.css":     "text/css; charset=utf-8",
 		"/static/vendor/uplot/LICENSE":           "application/octet-stream",

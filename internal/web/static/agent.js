@@ -212,6 +212,7 @@
     app.csrf = me.csrf || '';
     app.username = me.username || me.id || '';
     $('agent-name').textContent = me.name || me.id || '';
+    show($('nav-supervisor'), me.role === 'supervisor' || me.role === 'admin');
     return true;
   }
 

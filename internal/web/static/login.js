@@ -1,5 +1,6 @@
 // The sign-in page: POST /api/v1/login, then on to the page the user came
-// from (?next=, same origin only) or the agent page.
+// from (?next=, same origin only), else the supervisor page for a
+// supervisor and the agent page for everyone else.
 'use strict';
 
 (function () {
@@ -13,10 +14,21 @@
 
   // nextPage returns where to go after signing in: a local path only, so the
   // page cannot be used to send someone to another site.
-  function nextPage() {
+  function nextPage(role) {
     const next = new URLSearchParams(location.search).get('next') || '';
     if (next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\')) return next;
-    return '/agent/';
+    return role === 'supervisor' ? '/supervisor/' : '/agent/';
+  }
+
+  // roleOf reads the role from a sign-in or /api/v1/me answer; '' when the
+  // body says none.
+  async function roleOf(resp) {
+    try {
+      const me = await resp.json();
+      return (me && me.role) || '';
+    } catch (e) {
+      return '';
+    }
   }
 
   function showError(key, params) {
@@ -44,7 +56,7 @@
       });
       if (resp.ok) {
         showError(null);
-        location.assign(nextPage());
+        location.assign(nextPage(await roleOf(resp)));
         return;
       }
       pass.value = '';
@@ -65,7 +77,7 @@
   });
 
   // Someone already signed in goes straight on.
-  fetch('/api/v1/me', { credentials: 'same-origin' }).then((resp) => {
-    if (resp.ok) location.replace(nextPage());
+  fetch('/api/v1/me', { credentials: 'same-origin' }).then(async (resp) => {
+    if (resp.ok) location.replace(nextPage(await roleOf(resp)));
   }).catch(() => {});
 })();

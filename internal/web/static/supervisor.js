@@ -7,7 +7,15 @@
 // Everything from the server is set with textContent or as attributes:
 // nothing is parsed as HTML. No inline script or handler: the page runs
 // under the pages' strict Content-Security-Policy.
-'use strict';
+//
+// Listening in: the page is also the supervisor's own softphone (softphone.js:
+// the agent socket GET /api/v1/agent/ws, its peer connection and the
+// microphone; a supervisor in no queue is signed out there and never offered
+// calls). Each agent's bridged call has Listen, Whisper and Barge (and Stop
+// on the call being monitored), which POST /api/v1/calls/{id}/monitor
+// {mode}; the server's monitor message on the softphone says which call is
+// monitored in which mode (#monitor), and a monitor "off" why it ended. The
+// caller and the agent are never told.
 
 (function () {
   const I18N = window.HotlineI18n;
@@ -43,7 +51,13 @@
     loadingHist: 0,
     messages: {}, // element id → {key, params}: redrawn on a language switch
     noTZ: false, // the server does not know the browser's time zone: its own is used
+    phone: null, // the softphone (softphone.js)
+    mon: null, // the monitor message of the call being monitored; null: none
+    monBusy: false, // a monitor request is in flight
   };
+
+  // Modes of listening in, in the order of the buttons.
+  const MODES = ['listen', 'whisper', 'barge'];
 
   function show(el, on) { el.hidden = !on; }
 
@@ -144,6 +158,7 @@
 
   function toLogin() {
     app.leaving = true;
+    if (app.phone) app.phone.leave(1000, 'signed out');
     location.replace('/login?next=' + encodeURIComponent(location.pathname + location.search));
   }
 
@@ -173,6 +188,7 @@
   async function logout() {
     app.leaving = true;
     if (app.ws) app.ws.close(1000, 'sign out');
+    if (app.phone) app.phone.leave(1000, 'sign out');
     try {
       await fetch('/api/v1/logout', { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': app.csrf } });
     } catch (e) { /* going to the sign-in page anyway */ }
@@ -183,6 +199,7 @@
   function forbid() {
     app.forbidden = true;
     if (app.ws) app.ws.close(1000, 'not a supervisor');
+    if (app.phone) app.phone.leave(1000, 'not a supervisor');
     show($('sup-content'), false);
     show($('conn'), false);
     show($('sup-forbidden'), true);
@@ -396,6 +413,20 @@
     so.id = 'so-' + id;
     so.addEventListener('click', () => askSignOut(id));
     acts.append(nr, so);
+    const mon = el('span', 'ag-monitor');
+    for (const mode of MODES.concat('off')) {
+      const b = label('button', 'ag-mon ag-mon-' + mode + (mode === 'off' ? ' bad' : ''), mode === 'off' ? 'sup_btn_stop' : 'sup_btn_' + mode);
+      b.type = 'button';
+      b.id = 'mon-' + mode + '-' + id;
+      b.dataset.mode = mode;
+      b.addEventListener('click', () => {
+        const row = app.rows.get(id);
+        const c = row && row.a && row.a.call;
+        if (c && c.id) monitor(c.id, mode);
+      });
+      mon.appendChild(b);
+    }
+    acts.appendChild(mon);
     tr.appendChild(acts);
     return tr;
   }
@@ -420,6 +451,30 @@
     const busy = app.busy.has(a.id);
     sub('ag-not-ready').disabled = busy || a.state === 'signed_out';
     sub('ag-sign-out').disabled = busy || a.state === 'signed_out';
+    fillMonitorButtons(tr, a);
+  }
+
+  // bridged: an agent is on the call, so it can be monitored (a ringing
+  // call has no answer time yet).
+  function bridged(a) {
+    return !!(a && a.call && a.call.id && a.call.since > 0 && (a.state === 'on_call' || a.state === 'on_hold'));
+  }
+
+  // fillMonitorButtons offers the modes on an agent's bridged call; the
+  // one under way is pressed, and Stop shows on the monitored call only.
+  function fillMonitorButtons(tr, a) {
+    const callId = bridged(a) ? a.call.id : '';
+    const mine = !!callId && !!app.mon && app.mon.call_id === callId;
+    tr.dataset.monitored = mine ? app.mon.mode : '';
+    const box = tr.querySelector('.ag-monitor');
+    show(box, !!callId);
+    for (const b of box.querySelectorAll('button.ag-mon')) {
+      const mode = b.dataset.mode;
+      const on = mine && app.mon.mode === mode;
+      b.setAttribute('aria-pressed', String(on));
+      b.disabled = app.monBusy || on || !(app.phone && app.phone.up());
+      if (mode === 'off') show(b, mine);
+    }
   }
 
   function drawAgents(agents) {
@@ -578,6 +633,138 @@
     $('signout-dialog').close();
     if (!yes || !id) return;
     act(id, '/api/v1/agents/' + encodeURIComponent(id) + '/sign-out', {}, 'sup_so_done', 'sup_so_failed');
+  }
+
+  // ---- listening in: the supervisor's softphone --------------------------------
+
+  function setPhoneConn(key, up) {
+    const c = $('phone-conn');
+    const k = { conn_up: 'sup_phone_up', conn_down: 'sup_phone_down', conn_replaced: 'sup_phone_replaced' }[key] || 'sup_phone_connecting';
+    c.dataset.i18n = k;
+    c.textContent = t(k);
+    c.classList.toggle('conn-up', up);
+    c.classList.toggle('conn-down', !up);
+    drawMonitorButtons();
+  }
+
+  function showMicError(e) {
+    if (!e) {
+      delete app.messages['mic-status'];
+      show($('mic-status'), false);
+      return;
+    }
+    const key = e.name === 'NotAllowedError' || e.name === 'SecurityError' ? 'mic_denied' : 'mic_failed';
+    say('mic-status', key, { m: e.message || e.name || '' });
+  }
+
+  function startPhone() {
+    app.phone = window.HotlineSoftphone.create({
+      audio: $('remote-audio'),
+      raw: new URLSearchParams(location.search).get('audio') === 'raw',
+      onMessage: onPhoneMessage,
+      onConn: setPhoneConn,
+      onReplaced: () => {
+        setMonitor(null);
+        say('monitor-error', 'sup_phone_replaced_text');
+      },
+      onMic: showMicError,
+      onAudioFailed: () => say('monitor-error', 'audio_failed'),
+      onSendFailed: () => {},
+      reauth: async () => {
+        const role = await loadMe();
+        if (role !== 'supervisor') {
+          if (role) forbid();
+          return false;
+        }
+        return true;
+      },
+    });
+    app.phone.connect();
+  }
+
+  function onPhoneMessage(msg) {
+    if (!msg || msg.v !== window.HotlineSoftphone.PROTOCOL) return;
+    switch (msg.type) {
+      case 'welcome':
+        setMonitor(msg.monitor && msg.monitor.call_id && msg.monitor.mode !== 'off' ? msg.monitor : null);
+        return;
+      case 'monitor':
+        if (msg.mode === 'off') {
+          if (app.mon && app.mon.call_id === msg.call_id) setMonitor(null);
+          const k = 'sup_mon_ended_' + norm(msg.reason);
+          say('monitor-ended', I18N.has(k) ? k : 'sup_mon_ended_off');
+          return;
+        }
+        say('monitor-ended', null);
+        setMonitor(msg);
+        return;
+      case 'error':
+        say('monitor-error', 'sup_mon_phone_error', { m: msg.message || msg.code || '?' });
+        return;
+      default:
+        return; // state, pong: a supervisor's softphone is no agent's
+    }
+  }
+
+  function setMonitor(m) {
+    app.mon = m ? { call_id: m.call_id, mode: m.mode, from: m.from || '', queue: m.queue || '', agent: m.agent || '' } : null;
+    drawMonitor();
+  }
+
+  // drawMonitor shows the call being monitored and the mode; the caller and
+  // the agent see nothing of it.
+  function drawMonitor() {
+    const m = app.mon;
+    show($('monitor-none'), !m);
+    show($('monitor-on'), !!m);
+    $('monitor').dataset.mode = m ? m.mode : '';
+    $('monitor').dataset.call = m ? m.call_id : '';
+    if (m) {
+      const mode = $('monitor-mode');
+      mode.textContent = t('sup_mode_' + m.mode);
+      mode.className = 'badge mon-mode mon-' + m.mode + (m.mode === 'listen' ? ' badge-live' : ' badge-held');
+      $('monitor-what').textContent = t('sup_mon_what', { f: m.from || t('unknown_caller'), q: m.queue || t('none'), a: m.agent || t('none') });
+      $('monitor-hint').textContent = t('sup_mode_hint_' + m.mode);
+      for (const b of $('monitor-on').querySelectorAll('button')) {
+        b.setAttribute('aria-pressed', String(b.dataset.mode === m.mode));
+        b.disabled = app.monBusy || b.dataset.mode === m.mode;
+      }
+    }
+    drawMonitorButtons();
+  }
+
+  function drawMonitorButtons() {
+    for (const { el: tr, a } of app.rows.values()) fillMonitorButtons(tr, a);
+  }
+
+  // monitor asks the server to put this supervisor on the call in mode (or
+  // off it). Another call under way is left first: the server keeps a
+  // supervisor on one call at a time.
+  async function monitor(callId, mode) {
+    if (app.monBusy || !callId) return;
+    say('monitor-error', null);
+    say('monitor-ended', null);
+    app.monBusy = true;
+    drawMonitor();
+    try {
+      if (mode !== 'off' && app.mon && app.mon.call_id !== callId) {
+        const prev = await post('/api/v1/calls/' + encodeURIComponent(app.mon.call_id) + '/monitor', { mode: 'off' });
+        if (!prev) return;
+      }
+      const resp = await post('/api/v1/calls/' + encodeURIComponent(callId) + '/monitor', { mode });
+      if (!resp) return;
+      if (resp.status === 403) {
+        forbid();
+        return;
+      }
+      if (!resp.ok) say('monitor-error', 'sup_mon_failed', { m: await errorText(resp) });
+      // On success the softphone's monitor message shows the new mode.
+    } catch (e) {
+      say('monitor-error', 'sup_mon_failed', { m: errText(e) });
+    } finally {
+      app.monBusy = false;
+      drawMonitor();
+    }
   }
 
   // ---- queues known to the page (history filter, chart pick) ------------------
@@ -907,6 +1094,9 @@
     }
     drawHistory();
     if (app.signOutOf) $('signout-text').textContent = t('sup_signout_confirm', { a: app.signOutOf });
+    const pc = $('phone-conn');
+    pc.textContent = t(pc.dataset.i18n);
+    drawMonitor();
   }
 
   function wire() {
@@ -921,6 +1111,14 @@
     });
     for (const id of ['h-from', 'h-to', 'h-bucket']) $(id).addEventListener('change', updateCSV);
     window.addEventListener('resize', resizeCharts);
+    for (const b of $('monitor-on').querySelectorAll('button')) {
+      b.addEventListener('click', () => { if (app.mon) monitor(app.mon.call_id, b.dataset.mode); });
+    }
+    // Any click lets the page play the call's audio (browsers' autoplay rules).
+    document.addEventListener('click', () => {
+      const a = $('remote-audio');
+      if (a.srcObject && a.paused) a.play().catch(() => {});
+    }, { capture: true });
     I18N.onChange(redrawText);
   }
 
@@ -932,6 +1130,8 @@
     charted: () => app.charts.calls ? app.charts.calls.data.map((a) => Array.from(a)) : null,
     histQuery: () => app.histQuery,
     reasons: () => [...app.reasons].sort(),
+    monitor: () => (app.mon ? app.mon.call_id + ' ' + app.mon.mode : ''),
+    rtc: () => (app.phone ? app.phone.rtc() : 'none'),
   };
 
   async function boot() {
@@ -961,6 +1161,8 @@
     }
     show($('sup-content'), true);
     connect();
+    startPhone();
+    drawMonitor();
     setInterval(tick, TICK_MS);
     loadToday();
     setInterval(() => { if (!app.leaving && !app.forbidden) loadToday(); }, TODAY_EVERY_MS);
