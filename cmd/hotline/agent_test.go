@@ -280,6 +280,7 @@ func TestCallerHangsUpWhileRinging(t *testing.T) {
 	require.Equal(t, "abandoned", d.Call.Outcome)
 	require.Equal(t, "1", n.metric(`hotline_queue_calls_total{outcome="abandoned",queue="support"}`))
 	require.Equal(t, "1", n.metric(`hotline_queue_wait_seconds_count{outcome="abandoned",queue="support"}`))
+	require.Equal(t, "1", n.metric(`hotline_queue_offered_total{queue="support"}`), "offered as it joined the queue")
 	require.Eventually(t, func() bool { return n.metric(`hotline_agents{state="ready"}`) == "1" },
 		3*time.Second, 100*time.Millisecond, "the agent gauge follows the ACD")
 }
@@ -393,6 +394,8 @@ func TestAgentTransfersToAgent(t *testing.T) {
 	}, events)
 	require.Equal(t, "1", n.metric(`hotline_queue_calls_total{outcome="answered",queue="support"}`),
 		"one queued call, answered once: waiting for a named agent is no second stay in the queue")
+	require.Equal(t, "1", n.metric(`hotline_queue_offered_total{queue="support"}`),
+		"offered once: a transfer to a named agent does not join the queue again")
 }
 
 // The bridge keeps the agent's audio one RTP stream across hold and a new

@@ -221,7 +221,7 @@ func TestDashboard(t *testing.T) {
 	// What issue 11 asks the dashboard to show.
 	for _, m := range []string{
 		"hotline_queue_waiting", "hotline_queue_longest_wait_seconds", "hotline_queue_agents",
-		"hotline_queue_wait_seconds", "hotline_queue_calls_total", "hotline_queue_handle_seconds",
+		"hotline_queue_wait_seconds", "hotline_queue_calls_total", "hotline_queue_offered_total", "hotline_queue_handle_seconds",
 		"hotline_recordings_failed_total", "hotline_webhook_oldest_pending_seconds",
 		"hotline_media_pacer_lateness_seconds", "hotline_sip_dropped_total",
 	} {

@@ -226,6 +226,7 @@ func (s *Store) SetPending(n int) { s.pending.Set(float64(n)) }
 // ACD's snapshot and the handle times from the desk's agent state changes.
 type Queues struct {
 	wait     *prometheus.HistogramVec
+	offered  *prometheus.CounterVec
 	left     *prometheus.CounterVec
 	waiting  *prometheus.GaugeVec
 	longest  *prometheus.GaugeVec
@@ -250,6 +251,10 @@ func newQueues(reg prometheus.Registerer) *Queues {
 			Help:    "Time from joining a queue to leaving it, by queue and outcome (answered, abandoned, overflow).",
 			Buckets: []float64{5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200},
 		}, []string{"queue", "outcome"}),
+		offered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotline_queue_offered_total",
+			Help: "Calls that joined a queue's line (KPI.md: offered), counted as they join; a transfer into a queue joins it again.",
+		}, []string{"queue"}),
 		left: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hotline_queue_calls_total", Help: "Calls that left a queue, by queue and outcome.",
 		}, []string{"queue", "outcome"}),
@@ -280,13 +285,16 @@ func newQueues(reg prometheus.Registerer) *Queues {
 		queuesSeen:  map[string]bool{},
 		handling:    map[string]*handling{},
 	}
-	reg.MustRegister(q.wait, q.left, q.waiting, q.longest, q.staffed, q.agents, q.handle, q.queueAgents)
+	reg.MustRegister(q.wait, q.offered, q.left, q.waiting, q.longest, q.staffed, q.agents, q.handle, q.queueAgents)
 	for _, st := range agentStates {
 		q.states[st] = true
 		q.agents.WithLabelValues(st)
 	}
 	return q
 }
+
+// Joined records a call joining a queue's line (an offered call).
+func (q *Queues) Joined(queue string) { q.offered.WithLabelValues(queue).Inc() }
 
 // Left records a call leaving a queue after waiting wait.
 func (q *Queues) Left(queue, outcome string, wait time.Duration) {
@@ -308,6 +316,7 @@ func (q *Queues) SetQueue(queue string, waiting, staffed int, longest time.Durat
 	q.queuesSeen[queue] = true
 	q.queueMu.Unlock()
 	if first {
+		q.offered.WithLabelValues(queue)
 		for _, o := range queueOutcomes {
 			q.wait.WithLabelValues(queue, o)
 			q.left.WithLabelValues(queue, o)

@@ -12,6 +12,7 @@ import (
 )
 
 var _ interface {
+	Joined(queue string)
 	Left(queue, outcome string, wait time.Duration)
 } = (*Queues)(nil) // switchboard.QueueMetrics
 
@@ -54,6 +55,10 @@ hotline_queue_calls_total{outcome="overflow",queue="support"} 0
 	require.NoError(t, testutil.GatherAndCompare(m.Registry, strings.NewReader(want), "hotline_queue_calls_total"))
 	require.Equal(t, 3, testutil.CollectAndCount(m.Queues.wait))
 	require.Equal(t, 3, testutil.CollectAndCount(m.Queues.handle))
+	require.Equal(t, 0.0, testutil.ToFloat64(m.Queues.offered.WithLabelValues("support")), "offered at zero before the first call")
+	m.Queues.Joined("support")
+	m.Queues.Joined("support")
+	require.Equal(t, 2.0, testutil.ToFloat64(m.Queues.offered.WithLabelValues("support")))
 	require.Equal(t, 0.0, testutil.ToFloat64(m.Queues.waiting.WithLabelValues("support")))
 }
 

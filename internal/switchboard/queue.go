@@ -67,6 +67,12 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 		inStay = true
 		joined = s.opt.Now() // when the current stay began
 	)
+	join := func() { // a queue stay begins
+		if inStay && s.opt.QueueMetrics != nil {
+			s.opt.QueueMetrics.Joined(queue)
+		}
+	}
+	join()
 	left := func(outcome string) {
 		if inStay && s.opt.QueueMetrics != nil {
 			s.opt.QueueMetrics.Left(queue, outcome, s.opt.Now().Sub(joined))
@@ -180,9 +186,11 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 				agent, leg, held, transferring = "", nil, false, false
 				outcome, queue = OutcomeAbandoned, dec.Queue
 				inStay, joined = kind == "queue", s.opt.Now()
+				join()
 				p.start(nil, a.HoldMusic)
 			case acd.TransferLapsed:
 				inStay, joined = true, s.opt.Now()
+				join()
 				rec.event("transfer_lapsed", dec.Agent+" "+dec.Reason)
 				log.Info("transferred call back in the queue", "target", dec.Agent, "reason", dec.Reason)
 			case acd.Rejected:

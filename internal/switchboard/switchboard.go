@@ -33,9 +33,10 @@ type Metrics interface {
 	IVROutcome(flow, outcome string)
 }
 
-// QueueMetrics counts calls leaving a queue and how long they waited;
-// *metrics.Queues is one.
+// QueueMetrics counts calls joining and leaving a queue and how long they
+// waited; *metrics.Queues is one.
 type QueueMetrics interface {
+	Joined(queue string)
 	Left(queue, outcome string, wait time.Duration)
 }
 
