@@ -31,20 +31,16 @@ func kind(frame []int16) byte {
 	return '?'
 }
 
+// pacedNode starts a pacer that closes with the test.
+func pacedNode(t *testing.T) *Pacer {
+	pacer := NewPacer(PacerConfig{})
+	t.Cleanup(func() { require.NoError(t, pacer.Close()) })
+	return pacer
+}
+
 func TestBackgroundPlaysOnceThenLoopsOnThePacer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		pacer := NewPacer(PacerConfig{})
-		defer pacer.Close()
-		ports, err := NewPorts(PortsConfig{IP: loopback, Pacer: pacer})
-		require.NoError(t, err)
-		a, err := ports.Open(EndpointConfig{})
-		require.NoError(t, err)
-		defer a.Close()
-		b, err := ports.Open(EndpointConfig{})
-		require.NoError(t, err)
-		defer b.Close()
-		a.SetRemote(Remote{Addr: b.LocalAddr(), Codec: PCMU})
-		b.SetRemote(Remote{Addr: a.LocalAddr(), Codec: PCMU})
+		a, b := pacedPair(t, pacedNode(t), Remote{Codec: PCMU}, Remote{Codec: PCMU})
 		got := &timedRecorder{}
 		b.SetSink(got)
 
@@ -97,16 +93,7 @@ func TestBackgroundWithNothingToPlay(t *testing.T) {
 
 func TestBackgroundReportsTheEndOfItsPrompts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		pacer := NewPacer(PacerConfig{})
-		defer pacer.Close()
-		ports, err := NewPorts(PortsConfig{IP: loopback, Pacer: pacer})
-		require.NoError(t, err)
-		a, err := ports.Open(EndpointConfig{})
-		require.NoError(t, err)
-		b, err := ports.Open(EndpointConfig{})
-		require.NoError(t, err)
-		defer b.Close()
-		a.SetRemote(Remote{Addr: b.LocalAddr(), Codec: PCMU})
+		a, _ := pacedPair(t, pacedNode(t), Remote{Codec: PCMU}, Remote{Codec: PCMU})
 		start := time.Now()
 		bg := PlayBackground(a, []*Prompt{level("a", 3, 1000), level("b", 2, -2000)}, nil, nil)
 		require.NoError(t, <-bg.Done())

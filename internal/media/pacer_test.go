@@ -100,18 +100,7 @@ func TestPacerCatchesUpAfterStall(t *testing.T) {
 
 func TestPacerBackToBackOnEndpointKeepsCadence(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		pacer := NewPacer(PacerConfig{})
-		defer pacer.Close()
-		ports, err := NewPorts(PortsConfig{IP: loopback, Pacer: pacer})
-		require.NoError(t, err)
-		a, err := ports.Open(EndpointConfig{})
-		require.NoError(t, err)
-		defer a.Close()
-		b, err := ports.Open(EndpointConfig{})
-		require.NoError(t, err)
-		defer b.Close()
-		a.SetRemote(Remote{Addr: b.LocalAddr(), Codec: PCMU})
-		b.SetRemote(Remote{Addr: a.LocalAddr(), Codec: PCMU})
+		a, b := pacedPair(t, pacedNode(t), Remote{Codec: PCMU}, Remote{Codec: PCMU})
 		got := &timedRecorder{}
 		b.SetSink(got)
 		for range 3 {
