@@ -6,7 +6,7 @@ GO        ?= go
 FUZZTIME  ?= 3000x
 PKGS      := ./...
 
-.PHONY: deps run test check vet fmt-check unit fuzz bench bench-load bench-agents prompts build vendor-uplot
+.PHONY: deps run test check vet fmt-check unit fuzz bench bench-load bench-agents soak prompts build vendor-uplot
 
 ## run: the built-in demo (SIP 127.0.0.1:5060 udp+tcp, HTTP 127.0.0.1:8080, SQLite under ./data)
 run:
@@ -64,6 +64,16 @@ bench-load:
 RECORD    ?= bridged
 bench-agents:
 	$(GO) run ./internal/agentload -go $(GO) -calls 300 -rate 30 -hold 35s -timeout 5m -record $(RECORD)
+
+## soak: the hotline under cycling load for DURATION (default 1h; not in CI, needs root and sip-tester):
+## at most SOAK_CALLS (default 300) SIPp callers at once, 10 new/s, each as in bench-load but holding 27 s;
+## goroutines, open descriptors, RSS and heap read every SOAK_EVERY (default 1m); prints the table and
+## "flat" or what grew, and fails on a failed call or a leak
+DURATION   ?= 1h
+SOAK_CALLS ?= 300
+SOAK_EVERY ?= 1m
+soak:
+	$(GO) run ./internal/loadrun -go $(GO) -soak $(DURATION) -soak-every $(SOAK_EVERY) -concurrency $(SOAK_CALLS) -rate 10 -hold 27s
 
 ## prompts: regenerate the demo prompts (espeak-ng, sox) and hold music
 prompts:

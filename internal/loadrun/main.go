@@ -56,7 +56,12 @@ type options struct {
 	// Profile, when set, is the folder the hotline's heap, goroutine and
 	// CPU profiles at full load are saved in.
 	Profile string
-	Args    []string // the command line, for the report
+	// Soak, when above 0, runs the soak instead of the benchmark: the
+	// callers cycle for this long, at most Concurrency at once, and the
+	// hotline is read every SoakEvery.
+	Soak      time.Duration
+	SoakEvery time.Duration
+	Args      []string // the command line, for the report
 }
 
 // parseFlags reads the command line into options.
@@ -76,6 +81,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fl.StringVar(&o.Hotline, "hotline", "", "use this hotline `BINARY` instead of building ./cmd/hotline")
 	fl.StringVar(&o.Profile, "profile", "", "save the hotline's heap, goroutine and CPU profiles at full load in `DIR`")
 	fl.StringVar(&o.Logs, "logs", "", "keep the hotline's log and SIPp's error logs in `DIR` (default: discarded)")
+	fl.DurationVar(&o.Soak, "soak", 0, "run the soak instead: callers cycle for `DURATION` (-calls is ignored), no baseline")
+	fl.DurationVar(&o.SoakEvery, "soak-every", time.Minute, "with -soak: read goroutines, descriptors and memory every `PERIOD`")
 	if err := fl.Parse(args); err != nil {
 		return o, err
 	}
@@ -96,6 +103,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-hold must not be negative")
 	case o.Timeout <= 0:
 		return o, errors.New("-timeout must be above 0")
+	case o.Soak < 0:
+		return o, errors.New("-soak must not be negative")
+	case o.SoakEvery <= 0:
+		return o, errors.New("-soak-every must be above 0")
+	}
+	if o.Soak > 0 {
+		// The bound covers the soak itself, whatever -timeout says.
+		o.Calls = soakCalls(o.Soak, o.Rate)
+		o.Timeout = max(o.Timeout, o.Soak+callSetup+o.Hold+sippSlack+2*time.Minute)
 	}
 	o.Args = args
 	return o, nil
@@ -115,7 +131,25 @@ func cli(args []string, stdout io.Writer, log *slog.Logger) int {
 	ctx, cancel := context.WithTimeoutCause(ctx, o.Timeout, fmt.Errorf("benchmark timeout %v passed", o.Timeout))
 	defer cancel()
 
+	if o.Soak > 0 {
+		rep, err := runSoak(ctx, o, log)
+		return finish(rep, err, stdout)
+	}
 	rep, err := run(ctx, o, log)
+	return finish(rep, err, stdout)
+}
+
+// result is a report that can be printed and judged.
+type result interface {
+	write(io.Writer)
+	failures() []string
+}
+
+// finish prints rep (when there is one) and returns the exit status.
+func finish[R interface {
+	*report | *soakReport
+	result
+}](rep R, err error, stdout io.Writer) int {
 	if rep != nil {
 		rep.write(stdout)
 	}

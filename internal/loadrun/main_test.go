@@ -105,3 +105,41 @@ func TestHotlineProblemsPicksWarningsAndErrors(t *testing.T) {
 	require.Equal(t, 3, n)
 	require.Equal(t, "time=2 level=WARN msg=\"media timeout\" call_id=a\ntime=3 level=ERROR msg=\"store write failed\"\n", text)
 }
+
+func TestParseFlagsSoakCoversItsDuration(t *testing.T) {
+	o, err := parseFlags([]string{"-soak", "1h", "-concurrency", "300", "-rate", "10"}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 36000, o.Calls, "10 new calls/s for an hour")
+	require.Greater(t, o.Timeout, time.Hour, "the bound covers the soak")
+	require.Equal(t, time.Minute, o.SoakEvery)
+	_, err = parseFlags([]string{"-soak", "1m", "-soak-every", "0s"}, io.Discard)
+	require.Error(t, err)
+}
+
+func TestSoakVerdict(t *testing.T) {
+	flat := func(n int, rss uint64) []soakPoint {
+		var ps []soakPoint
+		for i := range n {
+			ps = append(ps, soakPoint{At: time.Duration(i) * time.Minute, Live: 300, Goroutines: 330, FDs: 640, RSS: rss})
+		}
+		return ps
+	}
+	r := &soakReport{Opts: options{Concurrency: 300},
+		Idle:   soakPoint{Goroutines: 30, FDs: 40},
+		After:  soakPoint{Goroutines: 32, FDs: 41},
+		Points: flat(12, 60_000)}
+	require.Empty(t, r.verdict().Leaks)
+
+	// RSS climbing at the same load is a leak.
+	r.Points = append(flat(6, 60_000), flat(6, 90_000)...)
+	require.Len(t, r.verdict().Leaks, 1)
+	require.Contains(t, r.verdict().Leaks[0], "RSS")
+
+	// Goroutines left over after the last call are a leak, and the report says so.
+	r.Points = flat(12, 60_000)
+	r.After.Goroutines = 330
+	require.Len(t, r.failures(), 1)
+	var out bytes.Buffer
+	r.write(&out)
+	require.Contains(t, out.String(), "verdict: growing: 300 goroutines more than idle")
+}
