@@ -18,11 +18,12 @@ const hotlineStopTimeout = 40 * time.Second
 
 // startHotline runs `hotline serve` with SIP and HTTP on free loopback ports,
 // the given RTP port range and a data folder under dir, and returns once
-// /readyz answers 200. Its log goes to logDir/hotline.log. With pprofAddr
+// /readyz answers 200. Its softphone takes any free loopback port, so a
+// soak and a benchmark can run side by side. Its log goes to logDir/hotline.log. With pprofAddr
 // it serves its runtime profiles there.
 func startHotline(ctx context.Context, bin, dir, logDir, rtpPorts, pprofAddr string, log *slog.Logger) (*loadkit.Server, error) {
 	log.Info("starting the hotline", "rtp_ports", rtpPorts)
-	args := []string{"--rtp-ports", rtpPorts, "--data", filepath.Join(dir, "data")}
+	args := []string{"--rtp-ports", rtpPorts, "--data", filepath.Join(dir, "data"), "--softphone", "127.0.0.1:0"}
 	if pprofAddr != "" {
 		args = append(args, "--pprof", pprofAddr)
 	}
