@@ -21,7 +21,7 @@ func TestSIPOverTLSWithSRTP(t *testing.T) {
 	certPath, keyPath, err := writeSelfSigned(dir, []string{"sip.test"}, false, time.Now())
 	require.NoError(t, err)
 	n := startTestNode(t, nodeOptions{sip: fmt.Sprintf(
-		"  tls_listen: 127.0.0.1:0\n  tls_cert: %s\n  tls_key: %s\n  trunks: [{name: secure, flow: demo, srtp: required}]\n",
+		"  tls_listen: 127.0.0.1:0\n  tls_cert: %s\n  tls_key: %s\n  trunks: [{name: secure, flow: demo, srtp: required, auth: {username: carrier1, password: s3cret, algorithms: [MD5]}}]\n",
 		certPath, keyPath)})
 	tlsAddr := n.sip.TLSAddr().String()
 	require.Equal(t, "sip.test", servedCert(t, tlsAddr).Subject.CommonName)
@@ -32,6 +32,8 @@ func TestSIPOverTLSWithSRTP(t *testing.T) {
 	res, err := baresiptest.Call(ctx, baresiptest.Options{
 		Target:   "sip:support@" + tlsAddr + ";transport=tls",
 		MediaEnc: "srtp-mand",
+		AuthUser: "carrier1",
+		AuthPass: "s3cret",
 		Digits:   "12",
 		DigitGap: 700 * time.Millisecond,
 		Hold:     1500 * time.Millisecond,
@@ -44,10 +46,20 @@ func TestSIPOverTLSWithSRTP(t *testing.T) {
 	require.Equal(t, "caller", c.HangupSide)
 
 	// Plain RTP to the same trunk over UDP is refused before a call exists.
-	res, err = baresiptest.Call(ctx, baresiptest.Options{Target: n.uri("support")})
+	res, err = baresiptest.Call(ctx, baresiptest.Options{Target: n.uri("support"), AuthUser: "carrier1", AuthPass: "s3cret"})
 	require.NoError(t, err, res.Log)
 	require.False(t, res.Established)
 	require.Contains(t, res.Closed, "488")
+
+	// A wrong password over TLS is refused, logged and counted.
+	res, err = baresiptest.Call(ctx, baresiptest.Options{
+		Target: "sip:support@" + tlsAddr + ";transport=tls", MediaEnc: "srtp-mand",
+		AuthUser: "carrier1", AuthPass: "wrong",
+	})
+	require.NoError(t, err, res.Log)
+	require.False(t, res.Established, res.Log)
+	require.Contains(t, res.Closed, "403", res.Log)
+	require.Contains(t, n.logs.String(), "digest authentication failed")
 
 	_, _, err = writeSelfSigned(dir, []string{"renewed.test"}, true, time.Now())
 	require.NoError(t, err)

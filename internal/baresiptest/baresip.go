@@ -76,6 +76,9 @@ type Options struct {
 	// Dial a "sip:...;transport=tls" Target so the keys travel over TLS
 	// (baresip 1.0.0 does not verify the server's certificate).
 	MediaEnc string
+	// AuthUser and AuthPass, when set, answer a 401 digest challenge with
+	// these credentials (the account's auth_user and auth_pass).
+	AuthUser, AuthPass string
 	// RecordDir, when set, loads sndfile.so, which writes what baresip
 	// heard (decoded) and sent as dump-*-dec.wav and dump-*-enc.wav there.
 	RecordDir string
@@ -276,6 +279,9 @@ func start(ctx context.Context, bin, dir string, o Options) (*process, error) {
 	if o.MediaEnc != "" {
 		config += "module\t\t\tsrtp.so\n"
 		account += ";mediaenc=" + o.MediaEnc
+	}
+	if o.AuthUser != "" {
+		account += ";auth_user=" + o.AuthUser + ";auth_pass=" + o.AuthPass
 	}
 	if o.RecordDir != "" {
 		config += "module\t\t\tsndfile.so\nsnd_path\t\t" + o.RecordDir + "\n"
