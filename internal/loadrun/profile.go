@@ -122,10 +122,8 @@ func atFullLoad(ctx context.Context, client *http.Client, httpAddr, pprofAddr st
 // stacks come down to (a collection also shrinks stacks that use under a
 // quarter of their size), against what they were between collections.
 func afterCollections(ctx context.Context, client *http.Client, httpAddr, pprofAddr string, pid int) (memBreakdown, error) {
-	for range 2 {
-		if err := fetchTo(ctx, client, "http://"+pprofAddr+"/debug/pprof/heap?gc=1", os.DevNull); err != nil {
-			return memBreakdown{}, err
-		}
+	if err := forceCollections(ctx, client, pprofAddr); err != nil {
+		return memBreakdown{}, err
 	}
 	return readBreakdown(ctx, client, httpAddr, pid)
 }
