@@ -4,7 +4,8 @@ package main
 // findings 3 and 5) on a whole node: slow bodies are dropped at the read
 // timeout while agents sign in and keep their softphone sockets, bodies over
 // the limit get 413, and wrong passwords from one source lock that source
-// out, never the agent.
+// out, never the agent; and 200 slowloris connections cannot keep a call
+// from completing (issue 13).
 
 import (
 	"bytes"
@@ -12,7 +13,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -22,8 +22,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/hotline/hotline/internal/config"
 	"github.com/hotline/hotline/internal/httpapi"
+	"github.com/hotline/hotline/internal/media"
 	"github.com/hotline/hotline/internal/metrics"
 	"github.com/hotline/hotline/internal/softphone"
 	"github.com/hotline/hotline/internal/store"
@@ -35,33 +35,7 @@ var _ httpapi.AuthMetrics = (*metrics.Auth)(nil)
 // (a YAML flow mapping's entries, after addr).
 func startLimitedNode(t *testing.T, httpLimits string) *testNode {
 	t.Helper()
-	yaml := fmt.Sprintf(`
-sip:
-  addr: 127.0.0.1:0
-  trunks: [{name: test, flow: demo, inband_dtmf: auto}]
-http: {addr: "127.0.0.1:0", %s}
-rtp: {ip: 127.0.0.1, ports: "45000-45999", media_timeout: 10s, quarantine: 1s}
-store: {data_dir: %q}
-prompts: {dir: prompts, languages: [en, ru], default_language: en}
-hold_music: music/hold.wav
-flows: {demo: flows/demo.yaml}
-shutdown: {drain_timeout: 2s}
-log: {level: debug}
-`, httpLimits, t.TempDir()) + agentQueues
-	fsys := testAssets(t, yaml)
-	cfg, err := config.Load(fsys, "config.yaml")
-	require.NoError(t, err)
-	logs := &syncWriter{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	n, err := startNodeWith(context.Background(), cfg, fsys, log, nodeHooks{})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_ = n.Shutdown(context.Background())
-		if t.Failed() {
-			t.Logf("hotline log:\n%s", logs.String())
-		}
-	})
-	return &testNode{node: n, t: t, cfg: cfg, logs: logs}
+	return startTestNode(t, nodeOptions{http: httpLimits, extra: agentQueues, rtpPorts: "45000-45999", drain: 2 * time.Second})
 }
 
 // clientFrom is an HTTP client whose connections come from the loopback
@@ -214,4 +188,133 @@ func TestLogoutWithAnAPIToken(t *testing.T) {
 	raw, _ := io.ReadAll(res.Body)
 	require.Contains(t, string(raw), "hotline token disable")
 	require.Equal(t, http.StatusOK, do("GET", "/api/v1/calls").StatusCode, "the token still works")
+}
+
+// Slowloris while a call completes: 200 connections that trickle request
+// headers a byte at a time, reconnecting whenever the node drops them,
+// from four loopback sources. All the while a caller goes through the IVR
+// to anna, they talk (tones both ways), she hangs up and wraps up, and a
+// supervisor's queue view loads. The node drops every slow connection at
+// read_header_timeout and holds none of them once the attack stops.
+func TestSlowlorisWhileACallCompletes(t *testing.T) {
+	const slow, sources = 200, 4
+	const headerTimeout = 2 * time.Second
+	n := startLimitedNode(t, "read_header_timeout: 2s, read_timeout: 5s, write_timeout: 5s, idle_timeout: 5s, "+
+		"max_connections: 400, max_connections_per_source: 100")
+	anna := n.agent("anna")
+	sam := n.addUser("sam", store.RoleSupervisor)
+	samCookie, status := n.login("sam", sam)
+	require.Equal(t, http.StatusOK, status)
+	addr := n.HTTPAddr()
+
+	stop := make(chan struct{})
+	var clients sync.WaitGroup
+	var mu sync.Mutex
+	var dropped, longest time.Duration
+	var drops int
+	var errs []error
+	trickle := func(i int) error {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i%sources))}, Timeout: 5 * time.Second}
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = c.Close() }()
+		opened := time.Now()
+		if _, err := io.WriteString(c, "GET /api/v1/queues HTTP/1.1\r\nHost: hotline\r\nX-Slow: "); err != nil {
+			return err
+		}
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return nil
+			case <-tick.C:
+			}
+			if _, err := c.Write([]byte("a")); err != nil {
+				break // the node dropped it
+			}
+			if time.Since(opened) > 3*headerTimeout {
+				return fmt.Errorf("a slow connection was kept %v, past read_header_timeout %v", time.Since(opened), headerTimeout)
+			}
+		}
+		lived := time.Since(opened)
+		mu.Lock()
+		drops++
+		dropped += lived
+		longest = max(longest, lived)
+		mu.Unlock()
+		return nil
+	}
+	for i := range slow {
+		clients.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := trickle(i); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	ln := n.httpLn.(*httpapi.Listener)
+	require.Eventually(t, func() bool { return ln.Open() >= slow }, 10*time.Second, 20*time.Millisecond,
+		"the slow connections are open: %d", ln.Open())
+
+	// The attackers come back as fast as they are dropped.
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return drops >= slow
+	}, 5*headerTimeout, 20*time.Millisecond, "the node drops the slow connections at read_header_timeout")
+
+	// The call, start to finish, under the attack.
+	call := dialSupport(t, n, "")
+	ring := waitMsg[softphone.Ring](t, anna, softphone.TypeRing)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, anna.Send(ctx, softphone.Accept{CallID: ring.CallID}))
+	require.Equal(t, softphone.CallConnected, waitMsg[softphone.Call](t, anna, softphone.TypeCall).Status)
+	anna.SetTone(1000)
+	require.NoError(t, call.WaitTone(ctx, 1000, 200*time.Millisecond))
+	go func() { _ = call.Say(ctx, media.Tone([]float64{600}, 3*time.Second, 0.3)) }()
+	require.Eventually(t, func() bool { return anna.Heard(600, 200*time.Millisecond) > 0.01 },
+		5*time.Second, 50*time.Millisecond, "the caller's tone never reached the agent")
+
+	// A supervisor's view loads meanwhile.
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/api/v1/queues", nil)
+	require.NoError(t, err)
+	req.Header.Set("Cookie", samCookie)
+	res, err := clientFrom(t, "127.0.0.1").Do(req)
+	require.NoError(t, err)
+	_ = res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+
+	require.NoError(t, anna.Send(ctx, softphone.Hangup{CallID: ring.CallID}))
+	select {
+	case <-call.Done():
+	case <-ctx.Done():
+		t.Fatal("the caller never got BYE")
+	}
+	waitState(t, anna, softphone.StateWrapUp)
+	require.NoError(t, anna.Send(ctx, softphone.WrapupDone{CallID: ring.CallID, Disposition: "resolved"}))
+	waitState(t, anna, softphone.StateReady)
+	d := n.waitEnded(call.CallID())
+	require.Equal(t, "answered", d.Call.Outcome)
+	require.Equal(t, "anna", d.Call.Agent)
+
+	close(stop)
+	clients.Wait()
+	require.Empty(t, errs)
+	t.Logf("%d slow connections dropped, after %v on average, %v at most", drops, dropped/time.Duration(drops), longest)
+	require.Eventually(t, func() bool { return ln.Open() <= 2 }, 5*time.Second, 20*time.Millisecond,
+		"only the agent's connections are left: %d open", ln.Open())
+	require.NoError(t, anna.Err(), "the agent socket is still up")
 }
