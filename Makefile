@@ -60,10 +60,14 @@ bench-load:
 ## bench-agents: SIPp callers ⇄ hotline ⇄ pure-Go WebRTC agents (needs root and sip-tester): 300 calls
 ## bridged at once, audio both ways; prints calls completed, send-interval p99 on both legs (the agent leg
 ## from a loopback packet capture), accept → two-way audio (median, p99), CPU and memory. Every call is
-## recorded (RECORD=off for the same run without recording)
-RECORD    ?= bridged
+## recorded (RECORD=off for the same run without recording). SUPERVISORS=20 MONITOR=20: 20 supervisors watch
+## the wallboard (push latency median / p99 in the report) and 20 of them each listen to one live call
+RECORD      ?= bridged
+SUPERVISORS ?= 0
+MONITOR     ?= 0
 bench-agents:
-	$(GO) run ./internal/agentload -go $(GO) -calls 300 -rate 30 -hold 35s -timeout 5m -record $(RECORD)
+	$(GO) run ./internal/agentload -go $(GO) -calls 300 -rate 30 -hold 35s -timeout 5m -record $(RECORD) \
+		-supervisors $(SUPERVISORS) -monitor $(MONITOR)
 
 ## soak: the hotline under cycling load for DURATION (default 1h; not in CI, needs root and sip-tester):
 ## at most SOAK_CALLS (default 300) SIPp callers at once, 10 new/s, each as in bench-load but holding 27 s;

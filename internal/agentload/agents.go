@@ -23,11 +23,14 @@ type callRecord struct {
 	AcceptAt time.Time // when the agent sent accept
 	// HeardAt is when the agent's client first decoded audio after accept
 	// (its Received counter grew); zero if it never did.
-	HeardAt   time.Time
-	EndedAt   time.Time // when the agent saw the call end; zero if it never did
-	EndedBy   string
-	Connected bool   // the hotline said the call is connected
-	Problem   string // why the offer did not become a call, if it did not
+	HeardAt time.Time
+	// ConnectedAt is when the agent's client got "call connected"; zero
+	// if it never did.
+	ConnectedAt time.Time
+	EndedAt     time.Time // when the agent saw the call end; zero if it never did
+	EndedBy     string
+	Connected   bool   // the hotline said the call is connected
+	Problem     string // why the offer did not become a call, if it did not
 }
 
 // pool is the signed-in agents; each runs in its own goroutine, owned and
@@ -40,6 +43,7 @@ type pool struct {
 	mu    sync.Mutex
 	calls []callRecord
 	errs  []error
+	live  []string // the calls connected and not ended, oldest first
 }
 
 // agentTone is the agents' microphone tone; the capture looks for it in
@@ -104,7 +108,7 @@ func signIn(ctx context.Context, httpAddr string, n, parallel int, password stri
 func signInOne(ctx context.Context, httpAddr, user, password string, log *slog.Logger) (*agentclient.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	cookie, err := login(ctx, httpAddr, user, password)
+	cookie, _, err := login(ctx, httpAddr, user, password)
 	if err != nil {
 		return nil, err
 	}
@@ -167,32 +171,38 @@ func (f levelFilter) WithAttrs(a []slog.Attr) slog.Handler {
 func (f levelFilter) WithGroup(n string) slog.Handler { return levelFilter{f.h.WithGroup(n), f.min} }
 
 // login signs user in and returns the session cookie as a Cookie header value.
-func login(ctx context.Context, httpAddr, user, password string) (string, error) {
+func login(ctx context.Context, httpAddr, user, password string) (cookie, csrf string, err error) {
 	body, err := json.Marshal(map[string]string{"username": user, "password": password})
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+httpAddr+"/api/v1/login", bytes.NewReader(body))
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("%s: sign-in: %w", user, err)
+		return "", "", fmt.Errorf("%s: sign-in: %w", user, err)
 	}
-	resp.Body.Close()
+	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%s: sign-in: HTTP %d", user, resp.StatusCode)
+		return "", "", fmt.Errorf("%s: sign-in: HTTP %d", user, resp.StatusCode)
+	}
+	var out struct {
+		CSRF string `json:"csrf"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return "", "", fmt.Errorf("%s: sign-in: %w", user, err)
 	}
 	var parts []string
 	for _, ck := range resp.Cookies() {
 		parts = append(parts, ck.Name+"="+ck.Value)
 	}
 	if len(parts) == 0 {
-		return "", fmt.Errorf("%s: sign-in: no session cookie", user)
+		return "", "", fmt.Errorf("%s: sign-in: no session cookie", user)
 	}
-	return strings.Join(parts, "; "), nil
+	return strings.Join(parts, "; "), out.CSRF, nil
 }
 
 // answer accepts every ring the agent gets until ctx ends or the socket
@@ -247,9 +257,11 @@ func (p *pool) answer(ctx context.Context, agent string, c *agentclient.Client) 
 			}
 			switch m.Status {
 			case softphone.CallConnected:
-				cur.Connected = true
+				cur.Connected, cur.ConnectedAt = true, time.Now()
+				p.setLive(m.CallID, true)
 			case softphone.CallEnded:
 				cur.EndedAt, cur.EndedBy = time.Now(), m.EndedBy
+				p.setLive(m.CallID, false)
 				finish()
 			}
 		case softphone.Error:
@@ -288,6 +300,29 @@ func waitHeard(ctx context.Context, c *agentclient.Client, before int64) time.Ti
 			}
 		}
 	}
+}
+
+// setLive adds a call to the live calls or takes it off.
+func (p *pool) setLive(callID string, on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if on {
+		p.live = append(p.live, callID)
+		return
+	}
+	for i, id := range p.live {
+		if id == callID {
+			p.live = append(p.live[:i], p.live[i+1:]...)
+			return
+		}
+	}
+}
+
+// liveCalls returns the calls connected and not ended, oldest first.
+func (p *pool) liveCalls() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.live...)
 }
 
 // fail records an agent's error.

@@ -102,9 +102,10 @@ func freeUDPPort() (int, error) {
 	return pc.LocalAddr().(*net.UDPAddr).Port, nil
 }
 
-// addAgents creates the agents with `hotline user add`, a few processes at
-// a time (each hashes a password with bcrypt), all with password.
-func addAgents(ctx context.Context, bin, config, data string, agents, parallel int, password string) error {
+// addUsers creates users name(1) … name(n) with role and password, with
+// `hotline user add`, a few processes at a time (each hashes a password
+// with bcrypt).
+func addUsers(ctx context.Context, bin, config, data, role string, name func(int) string, n, parallel int, password string) error {
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
@@ -114,20 +115,20 @@ func addAgents(ctx context.Context, bin, config, data string, agents, parallel i
 	for range parallel {
 		wg.Go(func() {
 			for i := range next {
-				cmd := exec.CommandContext(ctx, bin, "user", "add", "--username", agentName(i),
-					"--role", "agent", "--password-stdin", "--config", config, "--data", data)
+				cmd := exec.CommandContext(ctx, bin, "user", "add", "--username", name(i),
+					"--role", role, "--password-stdin", "--config", config, "--data", data)
 				cmd.Stdin = strings.NewReader(password + "\n")
 				if out, err := cmd.CombinedOutput(); err != nil {
 					mu.Lock()
 					if firstErr == nil {
-						firstErr = fmt.Errorf("hotline user add %s: %w\n%s", agentName(i), err, out)
+						firstErr = fmt.Errorf("hotline user add %s: %w\n%s", name(i), err, out)
 					}
 					mu.Unlock()
 				}
 			}
 		})
 	}
-	for i := 1; i <= agents; i++ {
+	for i := 1; i <= n; i++ {
 		mu.Lock()
 		failed := firstErr != nil
 		mu.Unlock()

@@ -18,7 +18,12 @@
 //     (b) the hotline sends the agent's tone to that caller (the first of
 //     10 consecutive frames dominated by 1 kHz in the caller's RTP, tied to
 //     the call through the From of the hotline's 200 OK and its SDP port);
-//   - the hotline's CPU while all calls are bridged, and its peak memory.
+//   - the hotline's CPU while all calls are bridged, and its peak memory;
+//   - with -supervisors N -monitor M: N supervisors watch the wallboard
+//     socket, and the report gives the push latency (an agent's client
+//     told "call connected" → each supervisor's wallboard shows that agent
+//     on the call); M of them each listen to one live call through their
+//     own softphone and must hear its agent (see supervisors.go).
 //
 // It prints a markdown table and exits 1 when any call failed or a part
 // could not run, 2 on bad flags. Run it from the repository as root (SIPp
@@ -26,6 +31,7 @@
 //
 //	go run ./internal/agentload                          # 300 calls at once
 //	go run ./internal/agentload -calls 50 -hold 10s      # a quick run
+//	go run ./internal/agentload -supervisors 20 -monitor 20
 package main
 
 import (
@@ -41,6 +47,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -65,9 +72,13 @@ type options struct {
 	Logs     string
 	CPUProf  string
 	Record   string
-	Args     []string
-	rtpLo    int
-	rtpHi    int
+	// Supervisors watch the wallboard for the whole run; the first
+	// Monitor of them each listen to one live call.
+	Supervisors int
+	Monitor     int
+	Args        []string
+	rtpLo       int
+	rtpHi       int
 }
 
 // parseFlags reads the command line.
@@ -85,6 +96,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fl.StringVar(&o.Logs, "logs", "", "keep the hotline's log and SIPp's error log in `DIR`")
 	fl.StringVar(&o.CPUProf, "cpuprofile", "", "write the load generator's own CPU profile to `FILE` (where its time goes)")
 	fl.StringVar(&o.Record, "record", "bridged", "what the support queue records: `bridged` (every bridged call) or off")
+	fl.IntVar(&o.Supervisors, "supervisors", 0, "`N` supervisors watch the wallboard socket all run long (push latency in the report)")
+	fl.IntVar(&o.Monitor, "monitor", 0, "`M` of the supervisors each listen to one live call (softphone and mixer) while all are bridged")
 	if err := fl.Parse(args); err != nil {
 		return o, err
 	}
@@ -104,6 +117,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-hold must be at least 1s")
 	case o.Timeout <= 0:
 		return o, errors.New("-timeout must be above 0")
+	case o.Supervisors < 0 || o.Supervisors > 100:
+		return o, errors.New("-supervisors must be 0..100")
+	case o.Monitor < 0 || o.Monitor > o.Supervisors || o.Monitor > o.Calls:
+		return o, errors.New("-monitor must be 0..min(-supervisors, -calls)")
 	case o.Record != "bridged" && o.Record != "off":
 		return o, errors.New("-record must be bridged or off")
 	case !ok || err1 != nil || err2 != nil || o.rtpLo < 1024 || o.rtpHi > 65535 || o.rtpLo >= o.rtpHi:
@@ -185,8 +202,11 @@ func run(ctx context.Context, o options, log *slog.Logger) (*report, error) {
 	}
 	data := filepath.Join(dir, "data")
 	start := time.Now()
-	log.Info("creating agents", "n", o.Calls)
-	if err := addAgents(ctx, bin, config, data, o.Calls, 4, password); err != nil {
+	log.Info("creating agents", "n", o.Calls, "supervisors", o.Supervisors)
+	if err := addUsers(ctx, bin, config, data, "agent", agentName, o.Calls, 4, password); err != nil {
+		return nil, err
+	}
+	if err := addUsers(ctx, bin, config, data, "supervisor", supervisorName, o.Supervisors, 4, password); err != nil {
 		return nil, err
 	}
 	rep.SetupAgents = time.Since(start)
@@ -227,6 +247,14 @@ func run(ctx context.Context, o options, log *slog.Logger) (*report, error) {
 		return nil, fmt.Errorf("sign-in: %w\nhotline log (tail):\n%s", err, srv.LogTail(2000))
 	}
 	defer agents.Close()
+	if o.Supervisors > 0 {
+		log.Info("signing supervisors in", "n", o.Supervisors, "monitoring", o.Monitor)
+		rep.watchers, err = startSupervisors(ctx, srv.HTTPAddr(), o.Supervisors, o.Monitor, password, log)
+		if err != nil {
+			return nil, fmt.Errorf("supervisors: %w", err)
+		}
+		defer rep.watchers.Close()
+	}
 	rep.SetupSignIn = time.Since(start)
 
 	sampleCtx, stopSampling := context.WithCancel(ctx)
@@ -235,6 +263,14 @@ func run(ctx context.Context, o options, log *slog.Logger) (*report, error) {
 
 	log.Info("load: SIPp callers → hotline → agents", "calls", o.Calls, "rate", o.Rate, "hold", o.Hold)
 	expected := time.Duration(float64(o.Calls)/o.Rate*float64(time.Second)) + digitsTime + o.Hold
+	var monitoring sync.WaitGroup
+	if o.Monitor > 0 {
+		monitoring.Go(func() {
+			calls := waitAllLive(ctx, agents, o.Calls, expected)
+			log.Info("supervisors listening", "calls", min(o.Monitor, len(calls)))
+			rep.watchers.monitor(ctx, calls)
+		})
+	}
 	rep.SIPp, err = sipptest.Run(ctx, sipptest.Options{
 		Scenario:    filepath.Join(root, "internal", "sipptest", "testdata", "load_caller.xml"),
 		Target:      srv.SIPAddr(),
@@ -248,6 +284,7 @@ func run(ctx context.Context, o options, log *slog.Logger) (*report, error) {
 	if rep.SIPp.ErrorLog != "" {
 		_ = os.WriteFile(filepath.Join(logDir, "sipp-errors.log"), []byte(rep.SIPp.ErrorLog), 0o644)
 	}
+	monitoring.Wait()
 	if err != nil {
 		stopSampling()
 		<-samples
@@ -268,6 +305,9 @@ func run(ctx context.Context, o options, log *slog.Logger) (*report, error) {
 	rep.Warnings, rep.FirstWarnings = problems(srv.LogPath(), 5)
 	stopAgents()
 	agents.Close()
+	if rep.watchers != nil {
+		rep.watchers.Close()
+	}
 	if err := srv.Close(); err != nil {
 		return rep, err
 	}
@@ -287,6 +327,22 @@ func waitAllEnded(ctx context.Context, p *pool, n int, wait time.Duration) {
 		}
 		if ended >= n {
 			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// waitAllLive waits until n calls are connected at once (or wait passed)
+// and returns the live calls then.
+func waitAllLive(ctx context.Context, p *pool, n int, wait time.Duration) []string {
+	deadline := time.Now().Add(wait)
+	for {
+		live := p.liveCalls()
+		if len(live) >= n || time.Now().After(deadline) || ctx.Err() != nil {
+			return live
 		}
 		select {
 		case <-ctx.Done():

@@ -92,3 +92,47 @@ func TestKernelTimeFromControlMessage(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, time.Unix(1700000000, 123456789), at)
 }
+
+func TestParseFlagsBoundsSupervisors(t *testing.T) {
+	o, err := parseFlags([]string{"-supervisors", "20", "-monitor", "20"}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 20, o.Supervisors)
+	require.Equal(t, 20, o.Monitor)
+	for _, args := range [][]string{
+		{"-supervisors", "-1"}, {"-supervisors", "101"}, {"-monitor", "1"},
+		{"-supervisors", "5", "-monitor", "6"}, {"-calls", "2", "-supervisors", "5", "-monitor", "3"},
+	} {
+		_, err := parseFlags(args, io.Discard)
+		require.Error(t, err, "%q", args)
+	}
+}
+
+// Each supervisor's first sighting of a call counts against the moment its
+// agent was told it connected; a pair never seen is missing, and the run
+// fails on it.
+func TestPushLatencyPairsSupervisorsWithCalls(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	w := &watchers{seen: []map[string]time.Time{
+		{"c1": t0.Add(100 * time.Millisecond), "c2": t0.Add(300 * time.Millisecond)},
+		{"c1": t0.Add(-time.Millisecond)}, // ahead of the agent's own message: 0
+	}}
+	calls := []callRecord{
+		{CallID: "c1", ConnectedAt: t0},
+		{CallID: "c2", ConnectedAt: t0.Add(100 * time.Millisecond)},
+		{CallID: "c3"}, // never connected: not counted
+	}
+	lat, missing := w.pushes(calls)
+	require.ElementsMatch(t, []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 0}, lat)
+	require.Equal(t, 1, missing, "the second supervisor never saw c2")
+
+	r := &report{Opts: options{Calls: 2, Supervisors: 2, Monitor: 1}, watchers: w}
+	r.analyze(nil, &pool{calls: calls})
+	require.Equal(t, 1, r.Supervision.PushMissing)
+	problems := strings.Join(r.failures(), "; ")
+	require.Contains(t, problems, "1 call sightings missing")
+	require.Contains(t, problems, "0 of 1 monitors heard their call")
+	var out strings.Builder
+	r.write(&out)
+	require.Contains(t, out.String(), "| **push latency**")
+	require.Contains(t, out.String(), "| calls monitored at once (listen, one supervisor each) | 0 of 1")
+}

@@ -20,6 +20,9 @@ const goalDeviation = 2 * time.Millisecond
 // goalTogether is how long all calls must be bridged at the same time.
 const goalTogether = 20 * time.Second
 
+// goalPush bounds the wallboard's push latency (issue 11: changes within 1 s).
+const goalPush = time.Second
+
 // latency is a median and p99 over n calls.
 type latency struct {
 	N           int
@@ -55,6 +58,7 @@ type report struct {
 	Capture                  captureResult
 	HotlineSamples           []procSample
 	SelfSamples              []procSample
+	watchers                 *watchers // the supervisors; nil without -supervisors
 
 	// Derived by analyze.
 	Offered, Connected, Ended int // distinct calls offered; connected and heard; ended after connecting
@@ -78,6 +82,19 @@ type report struct {
 	Recorded                  recorded // the recorder's work, from the hotline's metrics
 	Warnings                  int
 	FirstWarnings             []string
+	Supervision               supervision // with -supervisors
+}
+
+// supervision is what the supervisors saw.
+type supervision struct {
+	Push          latency // call connected at the agent → on each supervisor's wallboard
+	PushMissing   int     // (supervisor, call) pairs never shown
+	Messages      int
+	MessageBytes  int64
+	Watched       time.Duration // from the first supervisor's sign-in to the analysis
+	Errors        []error
+	Monitors      []monitored
+	MonitorsHeard int // monitors that joined and heard the agent's tone
 }
 
 // analyze derives the figures from the raw readings.
@@ -158,6 +175,32 @@ func (r *report) analyze(metrics []byte, p *pool) {
 		r.Recorded.Writes = h.Total()
 	}
 	r.Recorded.Write = histogramSummary(metrics, "hotline_recording_write_seconds")
+	if w := r.watchers; w != nil {
+		lat, missing := w.pushes(calls)
+		sv := &r.Supervision
+		sv.Push, sv.PushMissing = summarize(lat), missing
+		w.mu.Lock()
+		sv.Messages, sv.MessageBytes, sv.Watched = w.messages, w.bytes, time.Since(w.started)
+		sv.Errors = append([]error(nil), w.errs...)
+		sv.Monitors = append([]monitored(nil), w.monitors...)
+		w.mu.Unlock()
+		for _, m := range sv.Monitors {
+			if m.heard() {
+				sv.MonitorsHeard++
+			}
+		}
+	}
+}
+
+// heard reports whether the supervisor joined the call and heard its agent.
+func (m monitored) heard() bool { return m.Err == nil && m.Status == 200 && m.Heard > 0.01 }
+
+// supervisionOK reports whether every supervisor saw every call and every
+// monitoring supervisor heard their call.
+func (r *report) supervisionOK() bool {
+	sv := r.Supervision
+	return len(sv.Errors) == 0 && sv.PushMissing == 0 && sv.Push.N > 0 && sv.Push.P99 <= goalPush &&
+		sv.MonitorsHeard == r.Opts.Monitor
 }
 
 // recorded is what the recorder did in a run.
@@ -253,6 +296,23 @@ func (r *report) failures() []string {
 		}
 		out = append(out, err.Error())
 	}
+	if r.Opts.Supervisors > 0 && !r.supervisionOK() {
+		sv := r.Supervision
+		out = append(out, fmt.Sprintf("supervisors: %d errors, %d call sightings missing, push p99 %s, %d of %d monitors heard their call",
+			len(sv.Errors), sv.PushMissing, ms(sv.Push.P99), sv.MonitorsHeard, r.Opts.Monitor))
+		for i, err := range sv.Errors {
+			if i == 3 {
+				break
+			}
+			out = append(out, err.Error())
+		}
+		for _, m := range sv.Monitors {
+			if !m.heard() {
+				out = append(out, fmt.Sprintf("%s on %s: HTTP %d, heard %.3f, %v", m.Supervisor, m.CallID, m.Status, m.Heard, m.Err))
+				break
+			}
+		}
+	}
 	return out
 }
 
@@ -323,6 +383,19 @@ func (r *report) write(w io.Writer) {
 	fmt.Fprintf(w, "| PCMU packets captured to callers / agents | %d / %d (seq jumps %d / %d, capture drops %d) | report |\n",
 		c.Packets+b.Packets, a.Packets, c.Jumps+b.Jumps, a.Jumps, r.Capture.KernelDrops)
 	fmt.Fprintf(w, "| hotline log warnings and errors | %d | report |\n", r.Warnings)
+	if o := r.Opts; o.Supervisors > 0 {
+		sv := r.Supervision
+		perSec := 0.0
+		if d := sv.Watched.Seconds(); d > 0 {
+			perSec = float64(sv.Messages) / float64(o.Supervisors) / d
+		}
+		fmt.Fprintf(w, "| supervisors watching the wallboard | %d: %d messages (%.1f/s each, %.0f KiB average) | report |\n",
+			o.Supervisors, sv.Messages, perSec, float64(sv.MessageBytes)/float64(max(sv.Messages, 1))/1024)
+		fmt.Fprintf(w, "| **push latency**, call connected at the agent → on each supervisor's wallboard, median / p99 | %s, %d missing | ≤ %s %s |\n",
+			sv.Push, sv.PushMissing, goalPush, check(sv.PushMissing == 0 && sv.Push.N > 0 && sv.Push.P99 <= goalPush))
+		fmt.Fprintf(w, "| calls monitored at once (listen, one supervisor each) | %d of %d heard the agent's tone | all %s |\n",
+			sv.MonitorsHeard, o.Monitor, check(sv.MonitorsHeard == o.Monitor))
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Two-way audio: from the agent sending accept until both the agent's client has decoded the")
 	fmt.Fprintln(w, "caller's audio and the hotline sends the agent's 1 kHz tone to that caller (first of 10")
