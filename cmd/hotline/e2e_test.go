@@ -100,6 +100,8 @@ type nodeOptions struct {
 	// mapping's ("tls_cert: a.pem, tls_key: b.pem"); extra cannot, since
 	// the section is already there.
 	http string
+	// httpAddr is the http section's addr; "" = 127.0.0.1:0.
+	httpAddr string
 	// sip adds lines to the sip section ("  tls_listen: ...\n"); with a
 	// trunks entry it replaces the default trunk.
 	sip     string
@@ -129,6 +131,9 @@ func startTestNode(t *testing.T, o nodeOptions) *testNode {
 	if o.dataDir == "" {
 		o.dataDir = t.TempDir()
 	}
+	if o.httpAddr == "" {
+		o.httpAddr = "127.0.0.1:0"
+	}
 	httpEntries := ""
 	if o.http != "" {
 		httpEntries = ", " + o.http
@@ -141,7 +146,7 @@ func startTestNode(t *testing.T, o nodeOptions) *testNode {
 sip:
   addr: 127.0.0.1:0
   ack_timeout: 5s
-%shttp: {addr: "127.0.0.1:0"%s}
+%shttp: {addr: %q%s}
 rtp: {ip: 127.0.0.1, ports: %q, media_timeout: 10s, quarantine: 1s}
 store: {data_dir: %q, database: %q}
 prompts: {dir: prompts, languages: [en, ru], default_language: en}
@@ -149,7 +154,7 @@ hold_music: music/hold.wav
 flows: {demo: flows/demo.yaml}
 shutdown: {drain_timeout: %s}
 log: {level: debug}
-`, sipEntries, httpEntries, o.rtpPorts, o.dataDir, o.database, o.drain) + o.extra
+`, sipEntries, o.httpAddr, httpEntries, o.rtpPorts, o.dataDir, o.database, o.drain) + o.extra
 	fsys := testAssets(t, yaml)
 	if o.flowEdit != nil {
 		f := fsys["flows/demo.yaml"]

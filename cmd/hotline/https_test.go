@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,46 +124,7 @@ func TestHTTPS(t *testing.T) {
 
 	t.Run("Chromium: the agent page over HTTPS gets the microphone and takes a call", func(t *testing.T) {
 		br := browsertest.Start(t, browsertest.Options{MicToneHz: micHz, TrustCertificates: []*x509.Certificate{leaf}})
-		p := br.NewPage(t)
-		p.Open(base + "/agent/?audio=raw")
-		p.WaitVisible("#login-submit")
-		p.Type("#login-user", "anna")
-		p.Type("#login-pass", password)
-		p.Click("#login-submit")
-		p.WaitVisible("#ready")
-		require.Equal(t, "https:", browsertest.Eval[string](p, `location.protocol`))
-		require.True(t, browsertest.Eval[bool](p, `window.isSecureContext`))
-		require.Equal(t, 1, browsertest.Eval[int](p,
-			`navigator.mediaDevices.getUserMedia({audio: true}).then((s) => { const n = s.getAudioTracks().length; s.getTracks().forEach((t) => t.stop()); return n; })`),
-			"getUserMedia works: the page is a secure context")
-		p.WaitText("#conn", "Connected") // the agent WebSocket over wss:
-		p.Click("#ready")
-		waitPageState(t, p, softphone.StateReady, "Ready")
-		p.WaitTrue(`hotlineAgent.rtc() === 'connected'`)
-
-		call := dialSupport(t, n, testSerial)
-		p.WaitVisible("#ring")
-		p.Click("#accept")
-		waitPageState(t, p, softphone.StateOnCall, "On a call")
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		said := make(chan error, 1)
-		go func() { said <- call.Say(ctx, media.Tone([]float64{callerHz}, 3*time.Second, 0.3)) }()
-		p.WaitRemoteLevel(callerHz, minLevel)
-		require.NoError(t, call.WaitTone(ctx, micHz, 200*time.Millisecond), "the browser's microphone never reached the caller")
-		<-said
-		p.Click("#hangup")
-		select {
-		case <-call.Done():
-		case <-ctx.Done():
-			t.Fatal("the caller never got BYE")
-		}
-		waitPageState(t, p, softphone.StateReady, "Ready")
-
-		noPageErrors(t, p)
-		for _, line := range p.Console() {
-			require.NotContains(t, line, "Content Security Policy", "the page broke its own policy")
-		}
+		agentTakesCallOverHTTPS(t, br.NewPage(t), n, base, password)
 	})
 
 	t.Run("SIGHUP reload serves a new certificate to new connections", func(t *testing.T) {
@@ -194,6 +156,98 @@ func TestHTTPS(t *testing.T) {
 		require.Contains(t, n.logs.String(), "keeping the running https certificate")
 		require.Contains(t, n.logs.String(), "flows and prompts reloaded", "the flows reload all the same")
 	})
+}
+
+// TestAgentOnAnotherMachine is an agent whose browser reaches the hotline
+// by a name, not by a loopback address, as from a second machine: the
+// browser maps hotline.test to 127.0.0.2, where the node listens for HTTPS
+// and for the softphone's UDP. Over plain HTTP such a page gets no
+// microphone; over HTTPS with the self-signed pair the agent signs in and
+// talks both ways.
+func TestAgentOnAnotherMachine(t *testing.T) {
+	dir := t.TempDir()
+	certPath, keyPath, err := writeSelfSigned(dir, []string{"hotline.test"}, false, time.Now())
+	require.NoError(t, err)
+	n := startTestNode(t, nodeOptions{
+		httpAddr: "127.0.0.2:0",
+		http:     fmt.Sprintf("tls_cert: %q, tls_key: %q", certPath, keyPath),
+		extra:    strings.Replace(agentQueues, "udp_addr: 127.0.0.1:0", "udp_addr: 127.0.0.2:0", 1),
+	})
+	password := n.addUser("anna", store.RoleAgent)
+	_, port, err := net.SplitHostPort(n.HTTPAddr())
+	require.NoError(t, err)
+
+	plain := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "<!doctype html><title>plain</title>")
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.3:0")
+	require.NoError(t, err)
+	served := make(chan struct{})
+	go func() { defer close(served); _ = plain.Serve(ln) }()
+	t.Cleanup(func() { _ = plain.Close(); <-served })
+	_, plainPort, err := net.SplitHostPort(ln.Addr().String())
+	require.NoError(t, err)
+
+	br := browsertest.Start(t, browsertest.Options{
+		MicToneHz:         micHz,
+		TrustCertificates: []*x509.Certificate{readCert(t, certPath)},
+		Hosts:             map[string]string{"hotline.test": "127.0.0.2", "plain.test": "127.0.0.3"},
+	})
+	p := br.NewPage(t)
+	p.Open("http://plain.test:" + plainPort + "/")
+	p.WaitTrue(`document.title === 'plain'`)
+	require.False(t, browsertest.Eval[bool](p, `window.isSecureContext`),
+		"a page from another machine over plain HTTP is not a secure context")
+	require.False(t, browsertest.Eval[bool](p, `!!navigator.mediaDevices`), "and gets no microphone")
+
+	agentTakesCallOverHTTPS(t, p, n, "https://hotline.test:"+port, password)
+}
+
+// agentTakesCallOverHTTPS signs anna in on the agent page at base (an
+// https:// origin), checks that the page is a secure context with the
+// microphone, goes ready, takes a support call and talks both ways, and
+// hangs up.
+func agentTakesCallOverHTTPS(t *testing.T, p *browsertest.Page, n *testNode, base, password string) {
+	t.Helper()
+	p.Open(base + "/agent/?audio=raw")
+	p.WaitVisible("#login-submit")
+	p.Type("#login-user", "anna")
+	p.Type("#login-pass", password)
+	p.Click("#login-submit")
+	p.WaitVisible("#ready")
+	require.Equal(t, "https:", browsertest.Eval[string](p, `location.protocol`))
+	require.True(t, browsertest.Eval[bool](p, `window.isSecureContext`))
+	require.Equal(t, 1, browsertest.Eval[int](p,
+		`navigator.mediaDevices.getUserMedia({audio: true}).then((s) => { const n = s.getAudioTracks().length; s.getTracks().forEach((t) => t.stop()); return n; })`),
+		"getUserMedia works: the page is a secure context")
+	p.WaitText("#conn", "Connected") // the agent WebSocket over wss:
+	p.Click("#ready")
+	waitPageState(t, p, softphone.StateReady, "Ready")
+	p.WaitTrue(`hotlineAgent.rtc() === 'connected'`)
+
+	call := dialSupport(t, n, testSerial)
+	p.WaitVisible("#ring")
+	p.Click("#accept")
+	waitPageState(t, p, softphone.StateOnCall, "On a call")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	said := make(chan error, 1)
+	go func() { said <- call.Say(ctx, media.Tone([]float64{callerHz}, 3*time.Second, 0.3)) }()
+	p.WaitRemoteLevel(callerHz, minLevel)
+	require.NoError(t, call.WaitTone(ctx, micHz, 200*time.Millisecond), "the browser's microphone never reached the caller")
+	<-said
+	p.Click("#hangup")
+	select {
+	case <-call.Done():
+	case <-ctx.Done():
+		t.Fatal("the caller never got BYE")
+	}
+	waitPageState(t, p, softphone.StateReady, "Ready")
+
+	noPageErrors(t, p)
+	for _, line := range p.Console() {
+		require.NotContains(t, line, "Content Security Policy", "the page broke its own policy")
+	}
 }
 
 // readCert parses the first certificate of a PEM file.

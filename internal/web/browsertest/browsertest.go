@@ -18,6 +18,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,6 +60,11 @@ type Options struct {
 	// page from a server holding one is a secure context (getUserMedia
 	// works), and every other certificate error still fails.
 	TrustCertificates []*x509.Certificate
+	// Hosts maps host names to addresses for the browser alone
+	// ("hotline.test" → "127.0.0.2"), so a test can open a page by a name
+	// that is not loopback to the browser's eyes, as an agent on another
+	// machine would, while the traffic stays on this machine.
+	Hosts map[string]string
 }
 
 // Browser is one running Chromium.
@@ -121,6 +127,13 @@ func Start(t testing.TB, opt Options) *Browser {
 	)
 	if len(opt.TrustCertificates) > 0 {
 		flags = append(flags, chromedp.Flag("ignore-certificate-errors-spki-list", spkiList(opt.TrustCertificates)))
+	}
+	if len(opt.Hosts) > 0 {
+		rules := make([]string, 0, len(opt.Hosts))
+		for _, name := range slices.Sorted(maps.Keys(opt.Hosts)) {
+			rules = append(rules, "MAP "+name+" "+opt.Hosts[name])
+		}
+		flags = append(flags, chromedp.Flag("host-resolver-rules", strings.Join(rules, ",")))
 	}
 	b := &Browser{opt: opt}
 	b.allocCtx, b.allocCancel = chromedp.NewExecAllocator(context.Background(), flags...)
