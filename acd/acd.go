@@ -73,6 +73,9 @@
 //     the agent becomes not_ready "disconnected"; a call in progress goes on
 //     (a reloaded page re-attaches with AgentSignedIn), and afterwards the
 //     agent becomes not_ready "disconnected" unless it re-attached.
+//   - Consultation (warm transfer): the agent on a call and the ready agent
+//     they consult are both consult while the caller waits; completed, the
+//     call is the other agent's (see consult.go).
 //
 // # Queues that are full or empty
 //

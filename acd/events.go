@@ -23,7 +23,13 @@ const (
 	OfferAccepted     InputKind = "offer_accepted" // Call, Agent
 	OfferRejected     InputKind = "offer_rejected" // Call, Agent
 	WrapUpDone        InputKind = "wrap_up_done"   // Agent: ended wrap-up early
-	Tick              InputKind = "tick"           // nothing; runs timers that are due (the actor also does this itself)
+	// Consultations (warm transfer, see consult.go).
+	ConsultRequested InputKind = "consult_requested" // Call, Agent (the target): the agent on Call asks to consult Agent
+	ConsultAccepted  InputKind = "consult_accepted"  // Call, Agent: the target takes the consultation
+	ConsultRejected  InputKind = "consult_rejected"  // Call, Agent: the target declines it, or leaves it
+	ConsultCompleted InputKind = "consult_completed" // Call: the caller goes to the target
+	ConsultCancelled InputKind = "consult_cancelled" // Call: the consultation ends; the call stays with its agent
+	Tick             InputKind = "tick"              // nothing; runs timers that are due (the actor also does this itself)
 )
 
 // Input is one event the ACD reacts to. It is a plain value that could
@@ -71,6 +77,17 @@ const (
 	// (Reason: "transfer wait", "ring timeout", "rejected", "agent
 	// disconnected", ...); it waits in Queue for any agent again.
 	TransferLapsed DecisionKind = "transfer_lapsed"
+	// ConsultOffer: Agent, on Call, consults Target ("agent:ID"): ring the
+	// target until Deadline; the caller is on hold.
+	ConsultOffer DecisionKind = "consult_offer"
+	// ConsultConnected: Target accepted; Agent and Target talk.
+	ConsultConnected DecisionKind = "consult_connected"
+	// ConsultEnded: the consultation of Agent with Target on Call is over
+	// (Reason: "completed", "cancelled", "rejected", "ring timeout",
+	// "caller hung up", "agent signed out", "agent disconnected"). On
+	// "completed" a Connected for the target follows; otherwise, unless the
+	// caller hung up, the call is Agent's again.
+	ConsultEnded DecisionKind = "consult_ended"
 )
 
 // Decision is one output of the ACD, a plain value. Seq numbers decisions
@@ -104,6 +121,9 @@ const (
 	StateOnCall    State = "on_call"
 	StateOnHold    State = "on_hold"
 	StateWrapUp    State = "wrap_up"
+	// StateConsult: the agent consults another agent about a call while
+	// the caller waits on hold, or is that other agent (consult.go).
+	StateConsult State = "consult"
 )
 
 // Snapshot is a copy of the ACD's state for the supervisor view and tests.
@@ -138,6 +158,7 @@ type CallSnapshot struct {
 	Agents   []string      `json:"agents,omitempty"` // ringing or connected agents; a reserved call's target
 	Language string        `json:"language,omitempty"`
 	Skills   []string      `json:"skills,omitempty"`
+	Consult  string        `json:"consult,omitempty"` // a connected call's consulted agent, during a consultation
 }
 
 // AgentSnapshot is one agent's state.

@@ -76,16 +76,34 @@ func (s *sim) check(after Input) {
 				fail("agent %s is %s but holds an offer of %s", id, a.state, a.offer.id)
 			}
 		}
-		switch a.state {
-		case StateOnCall, StateOnHold:
+		switch {
+		case a.state == StateOnCall || a.state == StateOnHold:
 			c := a.call
 			if c == nil || m.calls[c.id] != c || c.state != callConnected || c.agent != a {
 				fail("agent %s is %s without a live call", id, a.state)
+			}
+			if c.consult != nil {
+				fail("agent %s is %s while consulting on %s", id, a.state, c.id)
+			}
+		case a.state == StateConsult && a.consultOf == nil:
+			// The agent on the call, consulting another.
+			c := a.call
+			if c == nil || m.calls[c.id] != c || c.state != callConnected || c.agent != a || c.consult == nil || c.consult.from != a {
+				fail("agent %s consults without a live call and consultation", id)
+			}
+		case a.state == StateConsult:
+			// The consulted agent.
+			c := a.consultOf
+			if a.call != nil || m.calls[c.id] != c || c.consult == nil || c.consult.to != a {
+				fail("agent %s is consulted on %s, which has no such consultation", id, c.id)
 			}
 		default:
 			if a.call != nil {
 				fail("agent %s is %s but holds call %s", id, a.state, a.call.id)
 			}
+		}
+		if a.consultOf != nil && a.state != StateConsult {
+			fail("agent %s is %s but is consulted on %s", id, a.state, a.consultOf.id)
 		}
 		for i, c := range a.reserved {
 			switch {
@@ -133,6 +151,9 @@ func (s *sim) check(after Input) {
 			if c.q != q {
 				continue
 			}
+			if c.consult != nil && c.state != callConnected {
+				fail("call %s is %d with a consultation", c.id, c.state)
+			}
 			if c.target != nil && c.state != callReserved && c.state != callOffered {
 				fail("%d call %s is still reserved for %s", c.state, c.id, c.target.id)
 			}
@@ -175,6 +196,14 @@ func (s *sim) check(after Input) {
 				talking++
 				if c.agent == nil || c.agent.call != c {
 					fail("connected call %s has no agent on it", c.id)
+				}
+				if k := c.consult; k != nil {
+					switch {
+					case k.from != c.agent || k.from.state != StateConsult:
+						fail("call %s is consulted on by %s, not its agent", c.id, k.from.id)
+					case k.to == k.from || k.to.consultOf != c || k.to.state != StateConsult:
+						fail("call %s consults %s, who is %s", c.id, k.to.id, k.to.state)
+					}
 				}
 			default:
 				fail("call %s in the ACD has no state", c.id)
@@ -284,7 +313,7 @@ func drive(s *sim, ch chooser, steps int) {
 	}
 	for i := 0; i < steps && !ch.done(); i++ {
 		var in Input
-		switch ch.pick(16) {
+		switch ch.pick(18) {
 		case 0, 1:
 			next++
 			id := fmt.Sprintf("c%d", next)
@@ -326,6 +355,25 @@ func drive(s *sim, ch chooser, steps int) {
 				fallthrough
 			default:
 				in.Agent = someAgent()
+			}
+		case 14, 15:
+			// A consultation: asked for (any agent, often a ready one),
+			// answered or declined by its target (now and then by someone
+			// else), completed or cancelled.
+			in = Input{Kind: ConsultRequested, Call: talking(), Agent: someAgent()}
+			var under []*call
+			for _, id := range callIDs {
+				if c := s.m.calls[id]; c != nil && c.consult != nil {
+					under = append(under, c)
+				}
+			}
+			if len(under) > 0 && ch.pick(4) != 0 {
+				c := under[ch.pick(len(under))]
+				in = Input{Kind: []InputKind{ConsultAccepted, ConsultAccepted, ConsultRejected, ConsultCompleted, ConsultCompleted, ConsultCancelled}[ch.pick(6)],
+					Call: c.id, Agent: c.consult.to.id}
+				if ch.pick(8) == 0 {
+					in.Agent = someAgent()
+				}
 			}
 		default:
 			s.wait(time.Duration(ch.pick(40)) * time.Second)

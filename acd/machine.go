@@ -74,6 +74,8 @@ type call struct {
 	timerAt     time.Time
 	timerLive   bool
 	answeredVia *membership
+
+	consult *consultation // a consultation under way (consult.go)
 }
 
 type skillReq struct {
@@ -138,6 +140,10 @@ type agent struct {
 	// is callReserved. Routing the agent offers these before any queue call,
 	// so the list is empty whenever the agent is ready.
 	reserved []*call
+
+	// consultOf is the call this agent is consulted on (consult.go): they
+	// are the target, ringing or talking to the agent on it.
+	consultOf *call
 
 	timerGen uint64
 }
@@ -272,6 +278,8 @@ func (m *machine) apply(in Input, now time.Time) {
 		m.agentInput(in)
 	case OfferAccepted, OfferRejected:
 		m.offerAnswer(in)
+	case ConsultRequested, ConsultAccepted, ConsultRejected, ConsultCompleted, ConsultCancelled:
+		m.consultInput(in)
 	default:
 		m.reject(in, "unknown input kind %q", in.Kind)
 	}
@@ -379,6 +387,8 @@ func (m *machine) callInput(in Input, c *call) {
 		switch {
 		case c.state != callConnected:
 			m.reject(in, "call %q is not connected", c.id)
+		case c.consult != nil:
+			m.reject(in, "a consultation on call %q is under way; complete or cancel it", c.id)
 		case in.Agent != "" && in.Queue != "":
 			m.reject(in, "transfer to a queue or to an agent, not both")
 		case in.Agent != "":
@@ -493,6 +503,10 @@ func (m *machine) callGone(c *call, reason string) {
 		}
 	case callConnected:
 		a := c.agent
+		if k := c.consult; k != nil {
+			m.endConsult(c, reason)
+			m.finishWork(k.to)
+		}
 		m.detach(c)
 		c.agent = nil
 		m.endCall(a, c)
@@ -605,7 +619,7 @@ func (m *machine) agentInput(in Input) {
 			}
 		case StateOffered:
 			m.dropOffer(a, "agent not ready", StateNotReady, in.Reason)
-		case StateOnCall, StateOnHold:
+		case StateOnCall, StateOnHold, StateConsult:
 			a.pendingNR, a.pendingReason = true, in.Reason
 		case StateWrapUp:
 			m.sample(a)
@@ -622,6 +636,12 @@ func (m *machine) agentInput(in Input) {
 		switch a.state {
 		case StateOffered:
 			m.dropOffer(a, "agent signed out", StateSignedOut, "")
+		case StateConsult:
+			if m.consultGone(a, "agent signed out") {
+				m.signOut(a) // the target leaves now
+			} else {
+				a.pendingSignOut = true // the first agent leaves when the call ends
+			}
 		case StateOnCall, StateOnHold:
 			a.pendingSignOut = true // leaves when the call ends
 		default:
@@ -634,6 +654,11 @@ func (m *machine) agentInput(in Input) {
 		switch a.state {
 		case StateOffered:
 			m.dropOffer(a, "agent disconnected", StateNotReady, ReasonDisconnected)
+		case StateConsult:
+			// The consultation ends; the call goes on with the first agent.
+			if m.consultGone(a, "agent disconnected") {
+				m.setState(a, StateNotReady, ReasonDisconnected, nil)
+			}
 		case StateOnCall, StateOnHold:
 			// The call goes on; a reload re-attaches the agent to it.
 		default:

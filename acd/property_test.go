@@ -23,12 +23,12 @@ func (randChooser) done() bool { return false }
 
 // TestRandomInterleavings drives random sequences of caller hang-ups,
 // accepts, rejects, ring timeouts, disconnects, sign-outs, ready/not ready,
-// holds and transfers to queues and agents from many seeds, checking every
+// holds, transfers to queues and agents and consultations from many seeds, checking every
 // invariant after each input. Then, with no more input, every transfer to
 // an agent must be over within the longest transfer wait plus ring timeout;
 // and once every call ends, nobody may be left stuck.
 func TestRandomInterleavings(t *testing.T) {
-	var toAgent, lapsed, answered int
+	var toAgent, lapsed, answered, consulted, completed int
 	for seed := range uint64(300) {
 		s := newSim(t, driveConfig(), seed)
 		drive(s, randChooser{rand.New(rand.NewPCG(seed, 7))}, 400)
@@ -43,6 +43,10 @@ func TestRandomInterleavings(t *testing.T) {
 			case d.Kind == Transferred && strings.HasPrefix(d.Target, "agent:"):
 				toAgent++
 				target[d.Call] = strings.TrimPrefix(d.Target, "agent:")
+			case d.Kind == ConsultConnected:
+				consulted++
+			case d.Kind == ConsultEnded && d.Reason == "completed":
+				completed++
 			case d.Kind == TransferLapsed:
 				lapsed++
 				delete(target, d.Call)
@@ -60,7 +64,8 @@ func TestRandomInterleavings(t *testing.T) {
 		s.wait(time.Hour)
 		require.Empty(t, s.m.calls, "seed %d", seed)
 		for id, a := range s.m.agents {
-			require.NotContains(t, []State{StateOffered, StateOnCall, StateOnHold, StateWrapUp}, a.state, "seed %d agent %s", seed, id)
+			require.NotContains(t, []State{StateOffered, StateOnCall, StateOnHold, StateWrapUp, StateConsult}, a.state, "seed %d agent %s", seed, id)
+			require.Nil(t, a.consultOf, "seed %d agent %s", seed, id)
 			require.Empty(t, a.reserved, "seed %d agent %s", seed, id)
 		}
 	}
@@ -68,6 +73,9 @@ func TestRandomInterleavings(t *testing.T) {
 	require.Positive(t, toAgent, "the driver transfers to agents")
 	require.Positive(t, lapsed, "the driver lets transfers lapse")
 	require.Positive(t, answered, "the driver has targets answer")
+	t.Logf("consultations: %d answered, %d completed", consulted, completed)
+	require.Positive(t, consulted, "the driver has consultations answered")
+	require.Positive(t, completed, "the driver completes consultations")
 }
 
 // TestDeterministic runs the same inputs twice and expects identical decisions.

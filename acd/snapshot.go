@@ -48,6 +48,9 @@ func (m *machine) snapshot() Snapshot {
 			case callConnected:
 				cs.State = "connected"
 				cs.Agents = []string{c.agent.id}
+				if c.consult != nil {
+					cs.Consult = c.consult.to.id
+				}
 			case callReserved:
 				cs.State = "reserved"
 				cs.Agents = []string{c.target.id}
@@ -63,6 +66,8 @@ func (m *machine) snapshot() Snapshot {
 			as.Call = a.call.id
 		case a.offer != nil:
 			as.Call = a.offer.id
+		case a.consultOf != nil:
+			as.Call = a.consultOf.id
 		}
 		for _, mb := range a.members {
 			as.Queues = append(as.Queues, mb.q.cfg.Name)

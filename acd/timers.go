@@ -47,6 +47,9 @@ func (m *machine) agentDue(a *agent) {
 		m.dropOffer(a, "ring timeout", StateNotReady, ReasonMissedCall)
 	case a.state == StateWrapUp && !m.now.Before(a.wrapEnd):
 		m.finishWork(a)
+	case a.state == StateConsult && a.consultOf != nil && !a.consultOf.consult.talking:
+		m.consultGone(a, "ring timeout")
+		m.setState(a, StateNotReady, ReasonMissedCall, nil)
 	}
 }
 

@@ -297,7 +297,7 @@ func (e *engine) addTime(agent, st string, from, to time.Time) {
 		a := &ts[i]
 		a.signedIn += d
 		switch st {
-		case StateOnCall, StateOnHold, StateWrapUp:
+		case StateOnCall, StateOnHold, StateWrapUp, StateConsult:
 			a.handling += d
 		case StateReady, StateOffered:
 			a.available += d

@@ -64,6 +64,7 @@ const (
 	StateOnCall    = "on_call"
 	StateOnHold    = "on_hold"
 	StateWrapUp    = "wrap_up"
+	StateConsult   = "consult" // consulting another agent about a call, or consulted
 )
 
 // ErrConfig marks a Config Compute cannot report on.

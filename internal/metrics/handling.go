@@ -7,7 +7,7 @@ import (
 // agentStates are the ACD's agent states (acd.State values): the agents
 // gauges show each of them from the start, at 0 while no agent is in it, so
 // an alert on "no agent ready" sees a series before the first agent signs in.
-var agentStates = []string{"signed_out", "ready", "not_ready", "offered", "on_call", "on_hold", "wrap_up"}
+var agentStates = []string{"signed_out", "ready", "not_ready", "offered", "on_call", "on_hold", "wrap_up", "consult"}
 
 // Parts of hotline_queue_handle_seconds.
 const (
@@ -60,7 +60,8 @@ type handling struct {
 // decision: agent, the call and its queue when the state is about a call,
 // the new state and when it began) and records the handle time of each call
 // with Handled once its agent is done with it: on_call counts as talk,
-// on_hold as hold and wrap_up as wrap-up, from the agent's on_call for the
+// on_hold and consult (the caller waits while the agent consults another)
+// as hold and wrap_up as wrap-up, from the agent's on_call for the
 // call until the agent's first state that is not about that call. A call
 // transferred from one agent to another is handled twice, once by each. The
 // agent id is only a key while the call is handled, never a label.
@@ -73,12 +74,12 @@ func (q *Queues) AgentState(agent, call, queue, state string, at time.Time) {
 		switch h.state {
 		case "on_call":
 			h.talk += d
-		case "on_hold":
+		case "on_hold", "consult": // consulting, the agent has the caller on hold
 			h.hold += d
 		case "wrap_up":
 			h.wrapup += d
 		}
-		if call == h.call && (state == "on_call" || state == "on_hold" || state == "wrap_up") {
+		if call == h.call && (state == "on_call" || state == "on_hold" || state == "wrap_up" || state == "consult") {
 			h.state, h.since = state, at
 			return
 		}

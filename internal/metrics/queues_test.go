@@ -21,7 +21,7 @@ var _ interface {
 func TestAgentStatesAreTheACDs(t *testing.T) {
 	require.Equal(t, []string{
 		string(acd.StateSignedOut), string(acd.StateReady), string(acd.StateNotReady), string(acd.StateOffered),
-		string(acd.StateOnCall), string(acd.StateOnHold), string(acd.StateWrapUp),
+		string(acd.StateOnCall), string(acd.StateOnHold), string(acd.StateWrapUp), string(acd.StateConsult),
 	}, agentStates)
 	m := New()
 	require.Equal(t, len(agentStates), testutil.CollectAndCount(m.Queues.agents), "every state at zero from the start")

@@ -77,6 +77,16 @@
 //	mute         {call_id, on}                        the agent muted (on=true) or unmuted their
 //	                                                  microphone; informational, the recording marks it
 //	                                                  ("mute" marker). The page mutes its own track.
+//	consult      {call_id, agent}                     warm transfer: talk to agent (who must be ready) while
+//	                                                  the caller hears hold music; answered by consultation
+//	                                                  {status "ringing"}, or error {code "invalid", ref
+//	                                                  "consult"} when refused (agent not ready, …)
+//	consult_accept {call_id}                          the consulted agent takes it (consultation "talking")
+//	consult_reject {call_id}                          the consulted agent declines it, or leaves it once talking
+//	consult_complete {call_id}                        the caller goes to the consulted agent: the first gets
+//	                                                  call {status ended, ended_by "transfer"}, the other call
+//	                                                  {status connected}
+//	consult_cancel {call_id}                          the consultation ends; the caller is back with the agent
 //	ping         {t}                                  heartbeat every 3 s; t is echoed in pong
 //
 // # Server → browser
@@ -89,11 +99,12 @@
 //	ring_cancel   {call_id, reason}                   the offer is withdrawn: stop ringing
 //	call          {call_id, status, from, queue, language, vars, ivr_path?, ivr_steps?, tickets?, caller?, wrap_up_ms?, hold_warn_ms?, dispositions?, ended_by?, recording?}
 //	monitor       {call_id, mode, from?, queue?, agent?, reason?}   a supervisor's softphone is on a call (below)
+//	consultation  {call_id, role, status, agent, from?, queue?, vars?, caller?, timeout_ms?, reason?}   (below)
 //	error         {code, message, ref?}
 //	pong          {t}
 //
 // Agent states: signed_out, ready, not_ready, offered, on_call, on_hold,
-// wrap_up. Times ("since") are Unix milliseconds; "timeout_ms" is a duration
+// wrap_up, consult. Times ("since") are Unix milliseconds; "timeout_ms" is a duration
 // in milliseconds. Call status: connected, held, ended. Call recording:
 // "on" (being recorded), "paused" (PCI pause), absent or "" (not recorded).
 //
@@ -150,6 +161,26 @@
 // The agent's and the caller's sides get no message and no tone: the
 // monitoring is not shown to them. A welcome after a reload carries the
 // monitoring under way in "monitor".
+//
+// # Consultations (warm transfer)
+//
+// The agent on a call sends consult {call_id, agent}: the caller hears the
+// hold music, both agents' state becomes "consult", and each gets
+// consultation {call_id, role, status "ringing", agent: the other one}; the
+// consulted agent's carries the caller (from, queue, vars, caller) and
+// timeout_ms, and rings until consult_accept or consult_reject (or the
+// timeout: the target becomes not ready "missed call"). Accepted, both get
+// status "talking" and hear each other; the caller still hears only the
+// music. The first agent then sends consult_complete (the caller and the
+// consulted agent talk; the first agent's call ends with ended_by
+// "transfer", wrap-up follows) or consult_cancel (the caller is back with
+// the first agent, the other agent is ready). Every end is consultation
+// {status "ended", reason}: "completed", "cancelled", "rejected", "timeout",
+// "caller_hangup" (both are done with the call), "agent_left" (a browser
+// went away or signed out). Hold and transfer are refused during a
+// consultation; a supervisor monitoring the call is taken off it (monitor
+// reason "consult"). welcome has "consult": true when the server offers
+// consultations.
 package softphone
 
 import (
@@ -436,6 +467,9 @@ type Welcome struct {
 	// NoQueue is set for a user who is a member of no queue: they are
 	// never offered calls and cannot go ready (the page says why).
 	NoQueue bool `json:"no_queue,omitempty"`
+	// Consult is set when the agent may consult another agent during a
+	// call (warm transfer; the consult message).
+	Consult bool `json:"consult,omitempty"`
 	// Monitor is the call a supervisor is monitoring, if any.
 	Monitor *Monitor `json:"monitor,omitempty"`
 }
@@ -646,7 +680,7 @@ func FromBrowser(typ string) bool {
 		TypeHangup, TypeHold, TypeDTMF, TypeTransfer, TypeWrapupDone, TypePauseRecording, TypeMute, TypePing:
 		return true
 	}
-	return false
+	return consultFromBrowser(typ)
 }
 
 // IsCommand reports whether m is a call-center command, forwarded to the Desk
@@ -657,7 +691,7 @@ func IsCommand(m Message) bool {
 	case Ready, NotReady, Accept, Reject, Hangup, Hold, DTMF, Transfer, WrapupDone, PauseRecording, Mute:
 		return true
 	}
-	return false
+	return isConsultCommand(m)
 }
 
 // envelope is the part common to every message.
@@ -777,7 +811,10 @@ func decodeBody(typ string, data []byte) (Message, error) {
 	case TypeMonitor:
 		m, err = unmarshal[Monitor](data)
 	default:
-		return nil, errorf(CodeUnknownType, typ, "unknown message type %q", truncate(typ, maxIDLen))
+		var ok bool
+		if m, ok, err = decodeConsult(typ, data); !ok {
+			return nil, errorf(CodeUnknownType, typ, "unknown message type %q", truncate(typ, maxIDLen))
+		}
 	}
 	if err != nil {
 		return nil, errorf(CodeInvalid, typ, "%v", err)
@@ -868,7 +905,7 @@ func validate(m Message) *Error {
 		}
 		return checkText("mode", m.Mode, maxReasonLen, true)
 	}
-	return nil
+	return validateConsult(m)
 }
 
 // checkSDP checks an SDP body.

@@ -30,7 +30,7 @@ const (
 // agentBusyStates are the agent states (acd.State) tied to a call, as an SQL
 // list: an agent whose last state is one of them when its node died is
 // closed with the call's node.
-const agentBusyStates = `('offered', 'on_call', 'on_hold', 'wrap_up')`
+const agentBusyStates = `('offered', 'on_call', 'on_hold', 'wrap_up', 'consult')`
 
 // Orphans counts what CloseOrphans closed.
 type Orphans struct {
@@ -50,7 +50,7 @@ type OrphanStore interface {
 	// with cause "crashed".
 	//
 	// Every agent whose last event is a busy state (offered, on_call,
-	// on_hold, wrap_up) about a call of node gets a closing event: state
+	// on_hold, wrap_up, consult) about a call of node gets a closing event: state
 	// AgentSignedOut, reason CauseCrashed, the same call, at the later of
 	// that event and the call's end, never later than before.
 	//

@@ -65,6 +65,8 @@ type agentView struct {
 	offer  string // call being offered to the agent
 	call   string // call the agent talks to or holds
 	wrapup string // call the agent is wrapping up
+	// consult is the call the agent is consulted on (consult.go).
+	consult string
 }
 
 // queuedCall is one call in the ACD, as its call goroutine and the desk share it.
@@ -81,6 +83,9 @@ type queuedCall struct {
 	// monitor is the supervisor on the call and monitorMode their mode
 	// (monitor.go); guarded by Desk.mu.
 	monitor, monitorMode string
+	// consult is the agent consulted on the call, during a consultation
+	// (consult.go); guarded by Desk.mu.
+	consult string
 }
 
 // command is an agent's command on their call. The call goroutine acts on
@@ -218,12 +223,18 @@ func (d *Desk) dispatch(dec acd.Decision) {
 		d.mu.Lock()
 		av := d.agent(dec.Agent)
 		av.state, av.reason, av.since = dec.State, dec.Reason, dec.At
-		av.offer, av.call = "", ""
+		av.offer, av.call, av.consult = "", "", ""
 		switch dec.State {
 		case acd.StateOffered:
 			av.offer = dec.Call
 		case acd.StateOnCall, acd.StateOnHold:
 			av.call, av.wrapup = dec.Call, ""
+		case acd.StateConsult:
+			if qc := d.calls[dec.Call]; qc != nil && qc.consult == dec.Agent {
+				av.consult = dec.Call // the consulted agent
+			} else {
+				av.call, av.wrapup = dec.Call, ""
+			}
 		case acd.StateWrapUp:
 			av.wrapup = dec.Call
 		default:
@@ -278,12 +289,16 @@ func (d *Desk) dispatch(dec acd.Decision) {
 			d.send(dec.Agent, d.status(qc, softphone.CallEnded, "transfer"))
 			qc.deliver(dec, d.log)
 		}
+	case acd.ConsultOffer, acd.ConsultConnected, acd.ConsultEnded:
+		d.consultDecision(dec)
 	case acd.Overflow, acd.Announce, acd.TransferLapsed:
 		if qc := d.call(dec.Call); qc != nil {
 			qc.deliver(dec, d.log)
 		}
 	case acd.Rejected:
 		switch {
+		case isConsultInput(dec.Input):
+			d.consultRefused(dec)
 		case dec.Input == acd.CallQueued || dec.Input == acd.CallTransferred:
 			if qc := d.call(dec.Call); qc != nil {
 				qc.deliver(dec, d.log)
@@ -455,6 +470,7 @@ func (d *Desk) Attached(_ context.Context, agent string) (softphone.Welcome, err
 		ReasonLabels: d.ReasonLabels,
 		Queues:       d.acd.Queues(),
 		Agents:       slices.DeleteFunc(d.acd.Agents(), func(id string) bool { return id == agent }),
+		Consult:      true,
 	}
 	if av.state == acd.StateSignedOut {
 		w.State = string(acd.StateNotReady) // signing in lands in not ready; the ACD confirms with a state message
@@ -526,6 +542,8 @@ func (d *Desk) Command(_ context.Context, agent string, m softphone.Message) err
 		return d.toCall(agent, m.CallID, m)
 	case softphone.Mute:
 		return d.toCall(agent, m.CallID, m)
+	case softphone.Consult, softphone.ConsultAccept, softphone.ConsultReject, softphone.ConsultComplete, softphone.ConsultCancel:
+		return d.consultCommand(agent, m)
 	case softphone.WrapupDone:
 		d.mu.Lock()
 		av := d.agent(agent)

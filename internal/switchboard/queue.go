@@ -2,6 +2,7 @@ package switchboard
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -57,6 +58,7 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 		leg          *softphone.Leg
 		held         bool
 		transferring bool // a transfer was asked for; the ACD's verdict is due
+		consulting   bool // a consultation is under way (consult.go): the caller is held
 		endedBy      = "caller"
 		outcome      = OutcomeAbandoned
 		queue        = out.Queue
@@ -83,7 +85,8 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 	// endpoint, so both legs get one frame per 20 ms whatever the cadence
 	// the audio arrives in.
 	var toAgent, toCaller *media.Relay
-	var mon *monitor // a supervisor on the call (monitor.go); nil: none
+	var mon *monitor      // a supervisor on the call (monitor.go); nil: none
+	var cons *consultLegs // the two agents of a consultation, once they talk
 	bridgeNow := func() legs {
 		return legs{ep: ep, agent: leg, toAgent: toAgent, toCaller: toCaller, held: held}
 	}
@@ -111,7 +114,27 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 		}
 		closeRelays()
 	}
+	// holdMedia puts the caller on hold (the hold music, the recording's
+	// hold marker) or back to the agent; the ACD and the page hear of it
+	// from the caller of holdMedia.
+	holdMedia := func(on bool) {
+		held = on // before the wiring: bridgeNow says whether the call is held
+		if on {
+			tp.mark(recordings.MarkHold, agent)
+			unbridge()
+			if mon != nil {
+				mon.wire(ctx, bridgeNow()) // the supervisor and the agent, apart from the caller
+			}
+			p.start(nil, a.HoldMusic)
+		} else {
+			p.stop()
+			bridge()
+			tp.unmark(recordings.MarkHold, agent)
+		}
+		desk.setHeld(qc, agent, held)
+	}
 	defer func() {
+		cons.close()
 		if mon != nil {
 			s.endMonitor(qc, mon, monitorHangup, bridgeNow(), rec, log)
 		}
@@ -188,6 +211,47 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 				inStay, joined = kind == "queue", s.opt.Now()
 				join()
 				p.start(nil, a.HoldMusic)
+			case acd.ConsultOffer:
+				// The caller waits on hold while the agent consults; a
+				// supervisor listening in leaves (the call is apart).
+				if mon != nil {
+					s.endMonitor(qc, mon, monitorConsult, bridgeNow(), rec, log)
+					mon = nil
+				}
+				consulting = true
+				if !held {
+					holdMedia(true)
+				}
+				rec.event("consult", dec.Agent+" → "+dec.Target)
+				log.Info("agent consults", "agent", dec.Agent, "target", dec.Target)
+			case acd.ConsultConnected:
+				target := strings.TrimPrefix(dec.Target, "agent:")
+				other, err := desk.phones.Leg(target)
+				if err != nil || leg == nil {
+					log.Error("consulted agent has no media leg", "target", target, "err", err)
+					desk.submit(acd.Input{Kind: acd.ConsultRejected, Call: qc.id, Agent: target})
+					continue
+				}
+				cons.close()
+				cons = joinConsult(ctx, ep, leg, other, s.opt.MediaObserver)
+				rec.event("consult_connected", dec.Agent+" → "+dec.Target)
+			case acd.ConsultEnded:
+				cons.close()
+				cons, consulting = nil, false
+				rec.event("consult_ended", dec.Agent+" → "+dec.Target+" "+dec.Reason)
+				log.Info("consultation ended", "agent", dec.Agent, "target", dec.Target, "reason", dec.Reason)
+				switch dec.Reason {
+				case "completed":
+					// The agent leaves as in a transfer; the ACD's Connected,
+					// next, bridges the caller to the target.
+					tp.unmark(recordings.MarkHold, agent)
+					tp.left()
+					agent, leg, held = "", nil, false
+				case "caller hung up":
+				default: // the call is the agent's again
+					holdMedia(false)
+					desk.send(agent, desk.status(qc, softphone.CallConnected, ""))
+				}
 			case acd.TransferLapsed:
 				inStay, joined = true, s.opt.Now()
 				join()
@@ -235,26 +299,20 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 				if m.On == held {
 					continue
 				}
-				held = m.On
+				if consulting {
+					desk.send(agent, softphone.Error{Code: softphone.CodeState, Message: "a consultation is under way; complete or cancel it first", Ref: m.Type()})
+					continue
+				}
+				holdMedia(m.On)
 				if held {
-					tp.mark(recordings.MarkHold, agent)
-					unbridge()
-					if mon != nil {
-						mon.wire(ctx, bridgeNow()) // the supervisor and the agent, apart from the caller
-					}
-					p.start(nil, a.HoldMusic)
 					desk.submit(acd.Input{Kind: acd.CallHeld, Call: qc.id})
 					desk.send(agent, desk.status(qc, softphone.CallHeld, ""))
 					rec.event("held", agent)
 				} else {
-					p.stop()
-					bridge()
-					tp.unmark(recordings.MarkHold, agent)
 					desk.submit(acd.Input{Kind: acd.CallResumed, Call: qc.id})
 					desk.send(agent, desk.status(qc, softphone.CallConnected, ""))
 					rec.event("resumed", agent)
 				}
-				desk.setHeld(qc, agent, held)
 			case softphone.DTMF:
 				for i := 0; i < len(m.Digits); i++ {
 					if err := ep.SendDigit(ctx, m.Digits[i], 100*time.Millisecond); err != nil {
@@ -285,6 +343,12 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 					tp.unmark(recordings.MarkMute, agent)
 				}
 			case monitorRequest:
+				if consulting && m.mode != softphone.MonitorOff {
+					if m.reply != nil {
+						m.reply <- fmt.Errorf("%w: the agent is consulting another agent", ErrMonitorBusy)
+					}
+					continue
+				}
 				mon = s.onMonitor(ctx, qc, mon, cmd.agent, m, bridgeNow(), rec, log)
 			case softphone.Transfer:
 				// The ACD decides: Transferred (acted on above) or Rejected.
