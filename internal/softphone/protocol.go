@@ -469,8 +469,10 @@ type Ring struct {
 }
 
 // Caller is what the hotline knows of a caller (the screen pop): Number is
-// the calling number (the From user part), Name their name from a ticket
-// ("" when unknown); CallsToday counts their other calls of the last 24
+// the calling number (P-Asserted-Identity's on a trunk that trusts it,
+// else the From user part; unformatted, the page groups it), Name their
+// name from a ticket, else the display name of the same header ("" when
+// unknown); CallsToday counts their other calls of the last 24
 // hours, the newest of which arrived at LastCallAt (Unix milliseconds) and
 // ended as LastOutcome (the call row's outcome: "answered", "abandoned", …).
 type Caller struct {

@@ -556,17 +556,24 @@
     return t(asked ? 'serial_skipped' : 'serial_not_asked');
   }
 
-  // phoneText formats a calling number for reading: +1 555 123 4567,
-  // +7 495 123-45-67; anything else (other countries, a SIP user name) as
-  // it is.
+  // phoneText formats a calling number for reading. E.164 +1 and +7
+  // numbers are grouped (+1 555 123 4567, +7 495 123-45-67), and so are the
+  // same eleven digits without the plus, as carriers often send them
+  // (15551234567, 74951234567), and Russia's national 8 prefix
+  // (8 495 123-45-67). Anything else (other countries, whose grouping needs
+  // each country's plan; short internal numbers; a SIP user name) is shown
+  // as it came.
   function phoneText(n) {
     const s = String(n || '');
-    const m = /^\+(\d{7,15})$/.exec(s);
+    const m = /^(\+?)(\d{7,15})$/.exec(s);
     if (!m) return s;
-    const d = m[1];
-    if (d.length === 11 && d[0] === '1') return '+1 ' + d.slice(1, 4) + ' ' + d.slice(4, 7) + ' ' + d.slice(7);
-    if (d.length === 11 && d[0] === '7') return '+7 ' + d.slice(1, 4) + ' ' + d.slice(4, 7) + '-' + d.slice(7, 9) + '-' + d.slice(9);
-    return s; // grouping needs each country's plan: shown as dialled
+    const d = m[2];
+    if (d.length !== 11) return s;
+    const ru = (p) => p + ' ' + d.slice(1, 4) + ' ' + d.slice(4, 7) + '-' + d.slice(7, 9) + '-' + d.slice(9);
+    if (d[0] === '1') return '+1 ' + d.slice(1, 4) + ' ' + d.slice(4, 7) + ' ' + d.slice(7);
+    if (d[0] === '7') return ru('+7');
+    if (d[0] === '8' && !m[1]) return ru('8');
+    return s;
   }
 
   function callerOf(m) {
