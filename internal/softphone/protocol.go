@@ -117,6 +117,15 @@
 //   - welcome has optional "queues" and "agents": the transfer targets to
 //     offer the agent (queue names; the other agents' ids). A transfer may
 //     still name any queue or agent; the server decides.
+//   - The other agents' states for the transfer list are not pushed on this
+//     socket: the page reads them over HTTP, GET /api/v1/agent/overview
+//     (any signed-in agent may), whose "agents" are [{agent, state, reason,
+//     since}]: the other agents who are signed in with their softphone
+//     attached, members of a queue (so no supervisor), ready first, then
+//     wrap_up, then offered/on_call/on_hold, then not_ready, then by id. The
+//     agent page reads it every 5 s, when the transfer kind changes and when
+//     the list gets focus, so it follows the states during a call; welcome's
+//     "agents" stand in until the first answer.
 //   - since is Unix time in milliseconds; ping/pong t is an integer the
 //     browser chooses (Date.now() is fine).
 //   - pause_recording and mute (browser → server) and the optional

@@ -372,22 +372,57 @@
     drawNotReady();
   }
 
-  // setTargets keeps the queues and agents a call may be transferred to;
-  // the target field suggests those of the kind chosen.
+  // setTargets keeps the queues and agents a call may be transferred to,
+  // from welcome: the queues' names, and the other agents' ids, used until
+  // the overview's agents (with their states) arrive.
   function setTargets(queues, agents) {
     const list = (v) => (Array.isArray(v) ? v.map(String).filter((x) => x) : []);
     app.targets = { queue: list(queues), agent: list(agents) };
     drawTargets();
   }
 
-  function drawTargets() {
-    const dl = $('transfer-targets');
-    dl.textContent = '';
-    for (const v of app.targets[transferKind()]) {
-      const o = document.createElement('option');
-      o.value = v;
-      dl.appendChild(o);
+  // colleagues is the transfer list's agents: GET /api/v1/agent/overview's
+  // agents (signed in and attached, ready first, each with their state),
+  // else welcome's ids without a state.
+  function colleagues() {
+    const o = app.overview;
+    if (o && Array.isArray(o.agents)) {
+      return o.agents.filter((a) => a && a.agent).map((a) => ({ id: String(a.agent), state: String(a.state || ''), reason: String(a.reason || '') }));
     }
+    return app.targets.agent.map((id) => ({ id, state: '', reason: '' }));
+  }
+
+  // colleagueState is an agent's state as the transfer list says it.
+  function colleagueState(a) {
+    if (a.state === 'not_ready' && a.reason) return t('transfer_not_ready_reason', { r: reasonText(a.reason) });
+    const k = 'state_' + norm(a.state);
+    return a.state && I18N.has(k) ? t(k) : a.state;
+  }
+
+  // drawTargets fills the transfer list with the queues or the agents
+  // (by the kind chosen), keeping the pick while it is still listed.
+  function drawTargets() {
+    const sel = $('transfer-target');
+    const keep = sel.value;
+    sel.textContent = '';
+    const kind = transferKind();
+    const items = kind === 'agent'
+      ? colleagues().map((a) => ({ value: a.id, text: a.state ? t('transfer_agent_state', { a: a.id, s: colleagueState(a) }) : a.id, state: a.state }))
+      : app.targets.queue.map((q) => ({ value: q, text: q, state: '' }));
+    const head = document.createElement('option');
+    head.value = '';
+    head.disabled = true;
+    head.textContent = items.length > 0 ? t('transfer_pick') : t(kind === 'agent' ? 'transfer_nobody' : 'transfer_no_queue');
+    sel.appendChild(head);
+    for (const it of items) {
+      const o = document.createElement('option');
+      o.value = it.value;
+      o.textContent = it.text;
+      if (it.state) o.dataset.state = it.state;
+      sel.appendChild(o);
+    }
+    sel.value = items.some((it) => it.value === keep) ? keep : '';
+    $('transfer').disabled = sel.value === '';
   }
 
   function transferKind() { return $('transfer-kind').value === 'agent' ? 'agent' : 'queue'; }
@@ -1228,6 +1263,7 @@
     if (!r.ok || !r.body || !Array.isArray(r.body.queues)) return;
     app.overview = r.body;
     drawOverview();
+    drawTargets();
   }
 
   // drawOverview fills the queue strip: per queue waiting now, longest
@@ -1499,10 +1535,13 @@
       if (!target || !callId()) return;
       if (send({ type: 'transfer', call_id: callId(), [transferKind()]: target })) {
         $('transfer-target').value = '';
+        $('transfer').disabled = true;
         say(null);
       }
     });
-    $('transfer-kind').addEventListener('change', drawTargets);
+    $('transfer-kind').addEventListener('change', () => { drawTargets(); refreshOverview(); });
+    $('transfer-target').addEventListener('change', () => { $('transfer').disabled = $('transfer-target').value === ''; });
+    $('transfer-target').addEventListener('focus', refreshOverview);
     $('wrapup-disposition').addEventListener('change', updateDone);
     $('wrapup-done').addEventListener('click', () => {
       const disposition = $('wrapup-disposition').value;
@@ -1539,6 +1578,7 @@
       drawRecording();
       drawRecentText();
       drawOverview();
+      drawTargets();
       drawTickets();
       drawDisposition();
       setMuted(app.muted);
