@@ -58,6 +58,7 @@ type Call struct {
 	key      string
 	sdp      *sdpSession
 	sdes     *sdesState // SRTP chosen at the INVITE; nil for plain RTP
+	caller   identity   // who is calling, read once from the INVITE
 
 	// dmu guards the digit state: the handler OnDigit set (nil: presses
 	// wait in pending), and the last press, to drop its echo from a second
@@ -110,6 +111,7 @@ func newCall(s *Server, req *sip.Request, tx sip.ServerTransaction, trunk TrunkC
 		done:  make(chan struct{}), ctx: ctx, cancel: cancel,
 		confirmed: func() {},
 	}
+	c.caller = identityOf(req, trunk.TrustAssertedIdentity)
 	c.cseq.Store(1)
 	return c
 }
@@ -120,8 +122,14 @@ func (c *Call) ID() string { return c.id }
 // SIPCallID is the Call-ID header of the INVITE.
 func (c *Call) SIPCallID() string { return callIDOf(c.invite) }
 
-// From is the caller's user part (the number), or the full From URI when it has no user part.
-func (c *Call) From() string { return userOrURI(c.invite.From().Address) }
+// From is the calling number: P-Asserted-Identity's when the trunk trusts
+// it (TrunkConfig.TrustAssertedIdentity) and the INVITE has a usable one,
+// else the From user part, or the full From URI when it has no user part.
+func (c *Call) From() string { return c.caller.number }
+
+// CallerName is the caller's display name from the same header as From
+// (From's own when P-Asserted-Identity gives none), "" when not given.
+func (c *Call) CallerName() string { return c.caller.name }
 
 // To is the dialled user part (the number), or the full To URI when it has no user part.
 func (c *Call) To() string { return userOrURI(c.invite.To().Address) }
@@ -350,7 +358,7 @@ func (c *Call) run(hasOffer bool, off offer) {
 	c.sdp.sdes = c.sdes
 	s.register(c)
 	defer s.unregister(c)
-	c.log.Info("call arrived", "from", c.From(), "to", c.To(), "transport", c.invite.Transport(), "late_offer", !hasOffer)
+	c.log.Info("call arrived", "from", c.From(), "to", c.To(), "transport", c.invite.Transport(), "late_offer", !hasOffer, "asserted", c.caller.asserted)
 
 	if s.cfg.RingTime > 0 {
 		s.send(c.tx, c.response(sip.StatusRinging, "Ringing", nil))

@@ -86,6 +86,12 @@ type TrunkConfig struct {
 	// SRTPWithoutTLS allows SDES keys in INVITEs over UDP or TCP, where
 	// anyone on the path can read them; for a trunk on a trusted network.
 	SRTPWithoutTLS bool `yaml:"srtp_without_tls"`
+	// TrustAssertedIdentity takes the calling number and name from the
+	// INVITE's P-Asserted-Identity (RFC 3325) instead of From. Off by
+	// default: only a trunk whose carrier sets the header and strips it
+	// from its own callers (a trust domain) should turn it on, or a caller
+	// could claim any number.
+	TrustAssertedIdentity bool `yaml:"trust_asserted_identity"`
 }
 
 // In-band DTMF settings of a trunk.

@@ -3,8 +3,10 @@ package httpapi
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/hotline/hotline/acd"
 	"github.com/hotline/hotline/internal/kpi"
 )
 
@@ -13,6 +15,21 @@ import (
 type AgentOverviewJSON struct {
 	Queues []AgentQueueJSON `json:"queues"` // the queues the user is a member of, in configuration order
 	Day    *AgentDayJSON    `json:"day"`    // null when the KPI store is not configured or not reachable
+	// Agents are the colleagues a call can be transferred to: the other
+	// signed-in agents whose browser is attached (members of a queue, so
+	// supervisors are left out), ready first (colleagueRank), then by id.
+	Agents []AgentColleagueJSON `json:"agents"`
+}
+
+// AgentColleagueJSON is another agent as the transfer list shows them.
+// State is the ACD's (ready, offered, on_call, on_hold, wrap_up,
+// not_ready), Reason the not-ready reason ("" otherwise), Since when the
+// state began (null when unknown).
+type AgentColleagueJSON struct {
+	Agent  string     `json:"agent"`
+	State  string     `json:"state"`
+	Reason string     `json:"reason"`
+	Since  *time.Time `json:"since"`
 }
 
 // AgentQueueJSON is one of an agent's queues now.
@@ -48,7 +65,7 @@ func (a *API) agentOverview(w http.ResponseWriter, r *http.Request) {
 			mine = ag.Queues
 		}
 	}
-	out := AgentOverviewJSON{Queues: []AgentQueueJSON{}}
+	out := AgentOverviewJSON{Queues: []AgentQueueJSON{}, Agents: colleagues(view.Agents, me)}
 	for _, q := range view.Queues {
 		if slices.Contains(mine, q.Name) {
 			out.Queues = append(out.Queues, AgentQueueJSON{Name: q.Name, Waiting: q.Waiting, LongestWaitMS: q.LongestWaitMS, Ready: q.Ready})
@@ -88,4 +105,40 @@ func agentDay(agents []kpi.AgentStats, agent string) *AgentDayJSON {
 		}
 	}
 	return day
+}
+
+// colleagues is the transfer list of agent me: the other agents who are
+// signed in and attached, in colleagueRank order, then by id.
+func colleagues(agents []AgentJSON, me string) []AgentColleagueJSON {
+	out := []AgentColleagueJSON{}
+	for _, a := range agents {
+		if a.Agent == me || a.State == string(acd.StateSignedOut) || !a.Connected {
+			continue
+		}
+		out = append(out, AgentColleagueJSON{Agent: a.Agent, State: a.State, Reason: a.Reason, Since: a.Since})
+	}
+	slices.SortStableFunc(out, func(x, y AgentColleagueJSON) int {
+		if d := colleagueRank(x.State) - colleagueRank(y.State); d != 0 {
+			return d
+		}
+		return strings.Compare(x.Agent, y.Agent)
+	})
+	return out
+}
+
+// colleagueRank orders states in the transfer list: who can take a call
+// now first, then who will soon (wrap-up), then who is busy, then who is
+// away; unknown states last.
+func colleagueRank(state string) int {
+	switch acd.State(state) {
+	case acd.StateReady:
+		return 0
+	case acd.StateWrapUp:
+		return 1
+	case acd.StateOffered, acd.StateOnCall, acd.StateOnHold:
+		return 2
+	case acd.StateNotReady:
+		return 3
+	}
+	return 4
 }

@@ -128,6 +128,15 @@
 //   - welcome has optional "queues" and "agents": the transfer targets to
 //     offer the agent (queue names; the other agents' ids). A transfer may
 //     still name any queue or agent; the server decides.
+//   - The other agents' states for the transfer list are not pushed on this
+//     socket: the page reads them over HTTP, GET /api/v1/agent/overview
+//     (any signed-in agent may), whose "agents" are [{agent, state, reason,
+//     since}]: the other agents who are signed in with their softphone
+//     attached, members of a queue (so no supervisor), ready first, then
+//     wrap_up, then offered/on_call/on_hold, then not_ready, then by id. The
+//     agent page reads it every 5 s, when the transfer kind changes and when
+//     the list gets focus, so it follows the states during a call; welcome's
+//     "agents" stand in until the first answer.
 //   - since is Unix time in milliseconds; ping/pong t is an integer the
 //     browser chooses (Date.now() is fine).
 //   - pause_recording and mute (browser → server) and the optional
@@ -503,8 +512,10 @@ type Ring struct {
 }
 
 // Caller is what the hotline knows of a caller (the screen pop): Number is
-// the calling number (the From user part), Name their name from a ticket
-// ("" when unknown); CallsToday counts their other calls of the last 24
+// the calling number (P-Asserted-Identity's on a trunk that trusts it,
+// else the From user part; unformatted, the page groups it), Name their
+// name from a ticket, else the display name of the same header ("" when
+// unknown); CallsToday counts their other calls of the last 24
 // hours, the newest of which arrived at LastCallAt (Unix milliseconds) and
 // ended as LastOutcome (the call row's outcome: "answered", "abandoned", …).
 type Caller struct {

@@ -41,6 +41,9 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 	ep := c.Media()
 	lang := rec.language()
 	tickets, caller := s.screenPop(ctx, c.ID(), c.From(), out.Vars["serial"], log)
+	if caller.Name == "" {
+		caller.Name = c.CallerName() // no ticket knows them: the name they called with
+	}
 	qc := desk.join(softphone.Ring{
 		From: c.From(), Queue: out.Queue, Language: lang, Vars: out.Vars, IVRPath: out.Path, IVRSteps: ivrSteps(out.Steps),
 		Tickets: tickets, Caller: caller,

@@ -372,22 +372,57 @@
     drawNotReady();
   }
 
-  // setTargets keeps the queues and agents a call may be transferred to;
-  // the target field suggests those of the kind chosen.
+  // setTargets keeps the queues and agents a call may be transferred to,
+  // from welcome: the queues' names, and the other agents' ids, used until
+  // the overview's agents (with their states) arrive.
   function setTargets(queues, agents) {
     const list = (v) => (Array.isArray(v) ? v.map(String).filter((x) => x) : []);
     app.targets = { queue: list(queues), agent: list(agents) };
     drawTargets();
   }
 
-  function drawTargets() {
-    const dl = $('transfer-targets');
-    dl.textContent = '';
-    for (const v of app.targets[transferKind()]) {
-      const o = document.createElement('option');
-      o.value = v;
-      dl.appendChild(o);
+  // colleagues is the transfer list's agents: GET /api/v1/agent/overview's
+  // agents (signed in and attached, ready first, each with their state),
+  // else welcome's ids without a state.
+  function colleagues() {
+    const o = app.overview;
+    if (o && Array.isArray(o.agents)) {
+      return o.agents.filter((a) => a && a.agent).map((a) => ({ id: String(a.agent), state: String(a.state || ''), reason: String(a.reason || '') }));
     }
+    return app.targets.agent.map((id) => ({ id, state: '', reason: '' }));
+  }
+
+  // colleagueState is an agent's state as the transfer list says it.
+  function colleagueState(a) {
+    if (a.state === 'not_ready' && a.reason) return t('transfer_not_ready_reason', { r: reasonText(a.reason) });
+    const k = 'state_' + norm(a.state);
+    return a.state && I18N.has(k) ? t(k) : a.state;
+  }
+
+  // drawTargets fills the transfer list with the queues or the agents
+  // (by the kind chosen), keeping the pick while it is still listed.
+  function drawTargets() {
+    const sel = $('transfer-target');
+    const keep = sel.value;
+    sel.textContent = '';
+    const kind = transferKind();
+    const items = kind === 'agent'
+      ? colleagues().map((a) => ({ value: a.id, text: a.state ? t('transfer_agent_state', { a: a.id, s: colleagueState(a) }) : a.id, state: a.state }))
+      : app.targets.queue.map((q) => ({ value: q, text: q, state: '' }));
+    const head = document.createElement('option');
+    head.value = '';
+    head.disabled = true;
+    head.textContent = items.length > 0 ? t('transfer_pick') : t(kind === 'agent' ? 'transfer_nobody' : 'transfer_no_queue');
+    sel.appendChild(head);
+    for (const it of items) {
+      const o = document.createElement('option');
+      o.value = it.value;
+      o.textContent = it.text;
+      if (it.state) o.dataset.state = it.state;
+      sel.appendChild(o);
+    }
+    sel.value = items.some((it) => it.value === keep) ? keep : '';
+    $('transfer').disabled = sel.value === '';
   }
 
   function transferKind() { return $('transfer-kind').value === 'agent' ? 'agent' : 'queue'; }
@@ -556,17 +591,24 @@
     return t(asked ? 'serial_skipped' : 'serial_not_asked');
   }
 
-  // phoneText formats a calling number for reading: +1 555 123 4567,
-  // +7 495 123-45-67; anything else (other countries, a SIP user name) as
-  // it is.
+  // phoneText formats a calling number for reading. E.164 +1 and +7
+  // numbers are grouped (+1 555 123 4567, +7 495 123-45-67), and so are the
+  // same eleven digits without the plus, as carriers often send them
+  // (15551234567, 74951234567), and Russia's national 8 prefix
+  // (8 495 123-45-67). Anything else (other countries, whose grouping needs
+  // each country's plan; short internal numbers; a SIP user name) is shown
+  // as it came.
   function phoneText(n) {
     const s = String(n || '');
-    const m = /^\+(\d{7,15})$/.exec(s);
+    const m = /^(\+?)(\d{7,15})$/.exec(s);
     if (!m) return s;
-    const d = m[1];
-    if (d.length === 11 && d[0] === '1') return '+1 ' + d.slice(1, 4) + ' ' + d.slice(4, 7) + ' ' + d.slice(7);
-    if (d.length === 11 && d[0] === '7') return '+7 ' + d.slice(1, 4) + ' ' + d.slice(4, 7) + '-' + d.slice(7, 9) + '-' + d.slice(9);
-    return s; // grouping needs each country's plan: shown as dialled
+    const d = m[2];
+    if (d.length !== 11) return s;
+    const ru = (p) => p + ' ' + d.slice(1, 4) + ' ' + d.slice(4, 7) + '-' + d.slice(7, 9) + '-' + d.slice(9);
+    if (d[0] === '1') return '+1 ' + d.slice(1, 4) + ' ' + d.slice(4, 7) + ' ' + d.slice(7);
+    if (d[0] === '7') return ru('+7');
+    if (d[0] === '8' && !m[1]) return ru('8');
+    return s;
   }
 
   function callerOf(m) {
@@ -1221,6 +1263,7 @@
     if (!r.ok || !r.body || !Array.isArray(r.body.queues)) return;
     app.overview = r.body;
     drawOverview();
+    drawTargets();
   }
 
   // drawOverview fills the queue strip: per queue waiting now, longest
@@ -1492,10 +1535,13 @@
       if (!target || !callId()) return;
       if (send({ type: 'transfer', call_id: callId(), [transferKind()]: target })) {
         $('transfer-target').value = '';
+        $('transfer').disabled = true;
         say(null);
       }
     });
-    $('transfer-kind').addEventListener('change', drawTargets);
+    $('transfer-kind').addEventListener('change', () => { drawTargets(); refreshOverview(); });
+    $('transfer-target').addEventListener('change', () => { $('transfer').disabled = $('transfer-target').value === ''; });
+    $('transfer-target').addEventListener('focus', refreshOverview);
     $('wrapup-disposition').addEventListener('change', updateDone);
     $('wrapup-done').addEventListener('click', () => {
       const disposition = $('wrapup-disposition').value;
@@ -1532,6 +1578,7 @@
       drawRecording();
       drawRecentText();
       drawOverview();
+      drawTargets();
       drawTickets();
       drawDisposition();
       setMuted(app.muted);
