@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/hotline/hotline/internal/media"
 	"github.com/hotline/hotline/internal/softphone"
 	"github.com/hotline/hotline/internal/softphone/agentclient"
+	"github.com/hotline/hotline/internal/store"
 	"github.com/hotline/hotline/sip/siptest"
 )
 
@@ -224,4 +226,37 @@ func TestCallerHangsUpDuringConsult(t *testing.T) {
 	require.Equal(t, softphone.CallConnected, waitMsg[softphone.Call](t, boris, softphone.TypeCall).Status)
 	require.NoError(t, next.WaitTone(ctx, 1400, 200*time.Millisecond), "boris talks to the next caller")
 	require.NoError(t, next.Hangup(ctx))
+}
+
+// A supervisor listening in leaves when the agent consults another agent
+// (monitor reason "consult"), may not join during the consultation, and
+// may listen again once the call is back with the agent.
+func TestSupervisorLeavesWhenAgentConsults(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	n, anna, boris, call, id := consultSetup(t, ctx)
+	samSession := n.signIn("sam", store.RoleSupervisor)
+	sam, _ := connectSupervisor(t, n, samSession)
+	monitor := func(mode string) int {
+		t.Helper()
+		return n.api(&samSession, "POST", "/api/v1/calls/"+id+"/monitor", map[string]string{"mode": mode}, nil)
+	}
+	require.Equal(t, http.StatusOK, monitor(softphone.MonitorListen))
+	require.Equal(t, softphone.MonitorListen, waitMsg[softphone.Monitor](t, sam, softphone.TypeMonitor).Mode)
+	require.Eventually(t, func() bool { return sam.Heard(1000, 200*time.Millisecond) > 0.01 },
+		5*time.Second, 50*time.Millisecond, "sam hears anna")
+
+	consultBoris(t, ctx, anna, boris, call, id)
+	off := waitMsg[softphone.Monitor](t, sam, softphone.TypeMonitor)
+	require.Equal(t, softphone.MonitorOff, off.Mode)
+	require.Equal(t, "consult", off.Reason)
+	hearsNoMore(t, sam, 1400, "sam does not hear the consultation")
+	require.Equal(t, http.StatusConflict, monitor(softphone.MonitorListen), "no listening in on a consultation")
+
+	require.NoError(t, anna.Send(ctx, softphone.ConsultCancel{CallID: id}))
+	waitState(t, anna, softphone.StateOnCall)
+	require.Equal(t, http.StatusOK, monitor(softphone.MonitorListen))
+	require.Eventually(t, func() bool { return sam.Heard(1000, 200*time.Millisecond) > 0.01 },
+		5*time.Second, 50*time.Millisecond, "sam hears anna again")
+	require.NoError(t, call.Hangup(ctx))
 }

@@ -163,9 +163,10 @@
 // Each change is pushed to the supervisor's socket as monitor {call_id,
 // mode, from, queue, agent}; when the monitoring ends, monitor {call_id,
 // mode "off", reason}: reason "off" (they asked), "transfer" (the agent
-// transferred the call), "hangup" (the call ended), or "softphone" (their
-// softphone went away). While the agent holds the call the caller hears the
-// hold music and nothing else; the supervisor hears the agent, and in
+// transferred the call), "consult" (the agent consults another agent),
+// "hangup" (the call ended), or "softphone" (their softphone went away).
+// While the agent holds the call the caller hears the hold music and
+// nothing else; the supervisor hears the agent, and in
 // whisper or barge the agent hears the supervisor (coaching during a hold).
 // The agent's and the caller's sides get no message and no tone: the
 // monitoring is not shown to them. A welcome after a reload carries the
@@ -579,7 +580,8 @@ type Call struct {
 // Monitor tells a supervisor's softphone which live call it is on and in
 // which mode (server → browser): MonitorListen, MonitorWhisper or
 // MonitorBarge, with the call's caller, queue and agent; or MonitorOff with
-// Reason ("off", "transfer", "hangup" or "softphone") when it left the call.
+// Reason ("off", "transfer", "consult", "hangup" or "softphone") when it left
+// the call.
 type Monitor struct {
 	CallID string `json:"call_id"`
 	Mode   string `json:"mode"`

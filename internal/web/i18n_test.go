@@ -51,7 +51,7 @@ func TestEveryTextIsTranslated(t *testing.T) {
 			used[m[1]] = true
 		}
 	}
-	for _, s := range []string{"signed_out", "ready", "not_ready", "offered", "on_call", "on_hold", "wrap_up"} {
+	for _, s := range []string{"signed_out", "ready", "not_ready", "offered", "on_call", "on_hold", "wrap_up", "consult"} {
 		used["state_"+s] = true
 	}
 	for _, s := range []string{"recording", "complete", "recovered", "failed", "deleted"} {

@@ -90,6 +90,8 @@
     noQueue: false, // the user is a member of no queue (welcome.no_queue)
     overview: null, // the last GET /api/v1/agent/overview answer
     targets: { queue: [], agent: [] }, // transfer targets from welcome
+    consultOn: false, // the server offers consultations (welcome.consult)
+    consult: null, // the consultation under way (the last consultation message); null: none
     ring: null,
     ringDeadline: 0,
     call: null,
@@ -318,6 +320,7 @@
       case 'ring': return onRing(msg);
       case 'ring_cancel': return onRingCancel(msg);
       case 'call': return onCall(msg);
+      case 'consultation': return onConsultation(msg);
       case 'webrtc_answer': return onAnswer(msg);
       case 'ice': return onRemoteIce(msg);
       case 'error': return onError(msg);
@@ -335,6 +338,9 @@
     app.reasonLabels = msg.reason_labels && typeof msg.reason_labels === 'object' ? msg.reason_labels : {};
     setReasons(msg.reasons || []);
     setTargets(msg.queues, msg.agents);
+    app.consultOn = msg.consult === true;
+    app.consult = null;
+    drawConsult();
     if (msg.call && msg.call.call_id && msg.call.status !== 'ended') {
       onCall(msg.call); // a reloaded page re-attaches to its live call
       // Its microphone is live again: the recording's mute mark ends.
@@ -508,7 +514,7 @@
     $('not-ready').disabled = busy() || app.noQueue || (app.reasons.length > 0 && !$('reason').value);
   }
 
-  function busy() { return ['offered', 'on_call', 'on_hold', 'wrap_up'].includes(app.state); }
+  function busy() { return ['offered', 'on_call', 'on_hold', 'wrap_up', 'consult'].includes(app.state); }
 
   function onRing(msg) {
     app.ring = msg;
@@ -724,6 +730,7 @@
     }
     drawCall();
     show($('call'), true);
+    drawConsultForm();
   }
 
   function drawCall() {
@@ -764,9 +771,97 @@
     show(btn, rec !== '');
   }
 
+  // ---- consultations (warm transfer) ---------------------------------------
+
+  // onConsultation follows a consultation: the agent on the call asked for
+  // it (role initiator) or is asked (role target).
+  function onConsultation(msg) {
+    if (msg.status === 'ended') {
+      const who = msg.role === 'target' ? 'target' : 'initiator';
+      let key = 'consult_end_' + norm(msg.reason);
+      if (msg.reason === 'completed') key += '_' + who;
+      if (!I18N.has(key)) key = 'consult_end_cancelled';
+      app.consult = null;
+      drawConsult();
+      say('notice', key, { a: msg.agent || '' });
+      return;
+    }
+    app.consult = msg;
+    drawConsult();
+  }
+
+  // drawConsult shows the consultation panel and its buttons, and the
+  // Consult form of a call while none is under way.
+  function drawConsult() {
+    const k = app.consult;
+    const target = !!k && k.role === 'target';
+    const ringing = !!k && k.status === 'ringing';
+    show($('consult-panel'), !!k);
+    if (k) {
+      const key = 'consult_' + (ringing ? 'ringing' : 'talking') + '_' + (target ? 'target' : 'initiator');
+      $('consult-title').textContent = t(key, { a: k.agent || '?' });
+      $('consult-caller').textContent = target ? t('consult_caller', { c: callerTitle(k) }) : '';
+      show($('consult-caller'), target);
+    }
+    show($('consult-accept'), target && ringing);
+    show($('consult-reject'), target && ringing);
+    show($('consult-leave'), target && !ringing);
+    show($('consult-complete'), !!k && !target && !ringing);
+    show($('consult-cancel'), !!k && !target);
+    if (target && ringing && !app.ringer) startRingSound();
+    if (!(target && ringing) && app.ringer && !app.ring) stopRingSound();
+    // While consulting, the call's own hold and transfers wait.
+    $('hold').disabled = !!k;
+    $('transfer').disabled = !!k;
+    drawConsultForm();
+  }
+
+  // drawConsultForm offers the other agents to consult during a call.
+  function drawConsultForm() {
+    const people = colleagues();
+    const on = app.consultOn && !!app.call && !app.consult && people.length > 0;
+    show($('consult-form'), on);
+    const sel = $('consult-agent');
+    const keep = sel.value;
+    sel.textContent = '';
+    const pick = document.createElement('option');
+    pick.value = '';
+    pick.textContent = t('consult_pick');
+    sel.appendChild(pick);
+    for (const a of people) {
+      const o = document.createElement('option');
+      o.value = a.id;
+      o.textContent = a.state ? t('transfer_agent_state', { a: a.id, s: colleagueState(a) }) : a.id;
+      if (a.state) o.dataset.state = a.state;
+      sel.appendChild(o);
+    }
+    sel.value = people.some((a) => a.id === keep) ? keep : '';
+  }
+
+  function consultSend(type) {
+    const k = app.consult;
+    if (k && send({ type, call_id: k.call_id })) say(null);
+  }
+
+  function wireConsult() {
+    $('consult-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const agent = $('consult-agent').value;
+      if (!agent || !callId()) return;
+      if (send({ type: 'consult', call_id: callId(), agent })) say(null);
+    });
+    $('consult-accept').addEventListener('click', () => consultSend('consult_accept'));
+    $('consult-reject').addEventListener('click', () => consultSend('consult_reject'));
+    $('consult-leave').addEventListener('click', () => consultSend('consult_reject'));
+    $('consult-complete').addEventListener('click', () => consultSend('consult_complete'));
+    $('consult-cancel').addEventListener('click', () => consultSend('consult_cancel'));
+    I18N.onChange(drawConsult);
+  }
+
   function endCallView() {
     app.call = null;
     show($('call'), false);
+    drawConsultForm();
     setMuted(false);
     drawRecording();
     drawTickets();
@@ -781,6 +876,7 @@
       return;
     }
     if (msg.ref === 'transfer' && code === 'invalid') say('error', 'err_transfer', { m: msg.message || '?' });
+    else if (/^consult/.test(msg.ref || '')) say('error', 'err_consult', { m: msg.message || msg.code || '?' });
     else if (msg.ref === 'pause_recording') say('error', 'err_pause', { m: msg.message || msg.code || '?' });
     else if (code === 'disposition_required') {
       say('error', 'err_disposition', { m: msg.message || '' });
@@ -1264,6 +1360,7 @@
     app.overview = r.body;
     drawOverview();
     drawTargets();
+    drawConsultForm();
   }
 
   // drawOverview fills the queue strip: per queue waiting now, longest
@@ -1542,6 +1639,7 @@
     $('transfer-kind').addEventListener('change', () => { drawTargets(); refreshOverview(); });
     $('transfer-target').addEventListener('change', () => { $('transfer').disabled = $('transfer-target').value === ''; });
     $('transfer-target').addEventListener('focus', refreshOverview);
+    wireConsult();
     $('wrapup-disposition').addEventListener('change', updateDone);
     $('wrapup-done').addEventListener('click', () => {
       const disposition = $('wrapup-disposition').value;
