@@ -38,6 +38,7 @@ const (
 	ReasonMissedCall   = "missed call"  // an offer rang out
 	ReasonDisconnected = "disconnected" // the agent's browser went away
 	ReasonRejected     = "rejected"     // the agent rejected an offer
+	ReasonAudio        = "audio"        // the agent's media connection failed and did not recover
 )
 
 // Config is the ACD's part of the YAML configuration.
@@ -45,7 +46,8 @@ type Config struct {
 	Queues []QueueConfig `yaml:"queues" json:"queues"`
 	// NotReadyReasons lists the reasons an agent may pick for not ready
 	// (break, lunch, training…). An empty reason is always accepted, and so
-	// are the automatic ones (ReasonMissedCall, ReasonDisconnected, ReasonRejected).
+	// are the automatic ones (ReasonMissedCall, ReasonDisconnected, ReasonRejected,
+	// ReasonAudio).
 	NotReadyReasons []string `yaml:"not_ready_reasons" json:"not_ready_reasons"`
 	// NotReadyLabels are the reasons as agents and supervisors read them,
 	// by reason and language code: {paperwork: {en: Paperwork, ru: Документы}}.

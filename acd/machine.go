@@ -155,7 +155,7 @@ func newMachine(cfg Config, seed uint64) *machine {
 		agents:  map[string]*agent{},
 		calls:   map[string]*call{},
 		skills:  map[string]int32{},
-		reasons: map[string]bool{"": true, ReasonMissedCall: true, ReasonDisconnected: true, ReasonRejected: true},
+		reasons: map[string]bool{"": true, ReasonMissedCall: true, ReasonDisconnected: true, ReasonRejected: true, ReasonAudio: true},
 		rng:     rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
 	for _, r := range cfg.NotReadyReasons {

@@ -14,6 +14,7 @@ const (
 	DefaultUDPAddr          = "0.0.0.0:40000"
 	DefaultHeartbeatTimeout = 10 * time.Second
 	DefaultReloadGrace      = 5 * time.Second
+	DefaultAudioGrace       = 20 * time.Second
 )
 
 // Config is the softphone part of the YAML configuration.
@@ -34,6 +35,12 @@ type Config struct {
 	// ReloadGrace: after a socket closes, a new one for the same agent within
 	// this time (a page reload) keeps the agent's state and call (default 5 s).
 	ReloadGrace time.Duration `yaml:"reload_grace"`
+	// AudioGrace: an agent whose page has had no working media connection
+	// this long (failed, closed, or never set up) is reported to the Desk
+	// (Desk.AudioLost), and again every AudioGrace while it lasts, so calls
+	// are not offered into silence (default 20 s, longer than the page's own
+	// retries; a negative value turns the check off).
+	AudioGrace time.Duration `yaml:"audio_grace"`
 }
 
 // DefaultConfig returns the built-in configuration.
@@ -42,6 +49,7 @@ func DefaultConfig() Config {
 		UDPAddr:          DefaultUDPAddr,
 		HeartbeatTimeout: DefaultHeartbeatTimeout,
 		ReloadGrace:      DefaultReloadGrace,
+		AudioGrace:       DefaultAudioGrace,
 	}
 }
 
@@ -95,6 +103,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ReloadGrace == 0 {
 		c.ReloadGrace = DefaultReloadGrace
+	}
+	if c.AudioGrace == 0 {
+		c.AudioGrace = DefaultAudioGrace
 	}
 	return c
 }

@@ -32,6 +32,11 @@ var (
 // one came within the reload grace period.
 const ReasonDisconnected = "disconnected"
 
+// ReasonAudio is the not-ready reason of an agent whose media connection
+// failed and did not recover: reported by the page when it gives up its
+// retries, or found by the server (Config.AudioGrace).
+const ReasonAudio = "audio"
+
 // Desk is the call center behind the agents' connections (the switchboard
 // implements it). Its methods are called from the agents' sessions and must
 // not block for long.
@@ -49,6 +54,11 @@ type Desk interface {
 	// offers to them re-routed. It is not called on page reloads, SignOut or
 	// Close.
 	Detached(agent string, reason string)
+	// AudioLost is called when the agent's page, though connected, has had
+	// no working media connection for Config.AudioGrace (and again every
+	// AudioGrace while that lasts): the agent should not be offered calls
+	// (made not ready with ReasonAudio if ready or ringing).
+	AudioLost(agent string)
 }
 
 // Conn is one agent WebSocket; *websocket.Conn from github.com/coder/websocket

@@ -37,11 +37,12 @@ type command struct {
 type fakeDesk struct {
 	commands chan command
 	detached chan detach
+	audio    chan string                     // agents reported by AudioLost
 	reply    func(m softphone.Message) error // Command's result; nil: accept
 }
 
 func newFakeDesk() *fakeDesk {
-	return &fakeDesk{commands: make(chan command, 64), detached: make(chan detach, 16)}
+	return &fakeDesk{commands: make(chan command, 64), detached: make(chan detach, 16), audio: make(chan string, 16)}
 }
 
 func (d *fakeDesk) Attached(_ context.Context, agent string) (softphone.Welcome, error) {
@@ -57,6 +58,13 @@ func (d *fakeDesk) Command(_ context.Context, agent string, m softphone.Message)
 }
 
 func (d *fakeDesk) Detached(agent, reason string) { d.detached <- detach{agent, reason} }
+
+func (d *fakeDesk) AudioLost(agent string) {
+	select {
+	case d.audio <- agent:
+	default:
+	}
+}
 
 // rig is a Hub behind a real WebSocket endpoint on loopback. The agent id
 // comes from the "agent" query parameter (the HTTP layer's job in

@@ -128,6 +128,13 @@
 //   - welcome has optional "queues" and "agents": the transfer targets to
 //     offer the agent (queue names; the other agents' ids). A transfer may
 //     still name any queue or agent; the server decides.
+//   - Audio trouble: a page whose peer connection fails, or is not connected
+//     some seconds after its offer, makes new offers (webrtc_offer again,
+//     a bounded number of times with backoff); when it gives up it sends
+//     not_ready {reason "audio"} (a built-in reason, always accepted). The
+//     server also makes a ready or ringing agent not ready "audio" when
+//     their page has had no media connection for the softphone's
+//     audio_grace (Desk.AudioLost), so no call is offered into silence.
 //   - The other agents' states for the transfer list are not pushed on this
 //     socket: the page reads them over HTTP, GET /api/v1/agent/overview
 //     (any signed-in agent may), whose "agents" are [{agent, state, reason,

@@ -83,6 +83,7 @@ func (s *session) run() error {
 	s.conn.SetReadLimit(MaxMessageBytes)
 	var wg sync.WaitGroup
 	wg.Go(s.writeLoop)
+	wg.Go(s.watchAudio)
 	wg.Go(func() {
 		<-s.ctx.Done()
 		s.closeConn(context.Cause(s.ctx))
@@ -309,6 +310,39 @@ func (s *session) writeLoop() {
 			if err != nil {
 				s.cancel(fmt.Errorf("%w: write: %w", errBrowserClosed, err))
 				return
+			}
+		}
+	}
+}
+
+// watchAudio reports to the Desk, once welcomed, a media connection that
+// has been down (failed, closed, or never set up) for AudioGrace, and again
+// every AudioGrace while it stays down.
+func (s *session) watchAudio() {
+	grace := s.h.cfg.AudioGrace
+	if grace < 0 {
+		return
+	}
+	tick := time.NewTicker(min(time.Second, grace/4))
+	defer tick.Stop()
+	var down time.Time // since when the media is down; zero while it is up
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case now := <-tick.C:
+			if !s.isWelcomed() || s.leg.Connected() {
+				down = time.Time{}
+				continue
+			}
+			if down.IsZero() {
+				down = now
+				continue
+			}
+			if now.Sub(down) >= grace {
+				s.log.Warn("softphone: no audio connection to the agent's page", "for", now.Sub(down).Round(time.Second))
+				s.h.desk.AudioLost(s.agent.ID)
+				down = now
 			}
 		}
 	}

@@ -499,6 +499,26 @@ func (d *Desk) Detached(agent, reason string) {
 	d.submit(acd.Input{Kind: acd.AgentDisconnected, Agent: agent})
 }
 
+// AudioLost implements softphone.Desk: the agent's page has had no media
+// connection for a while. A ready or ringing agent becomes not ready
+// "audio" (the ringing call goes to the next agent), so no call is offered
+// into silence; an agent on a call, in wrap-up or already not ready is
+// left as they are (the check comes again while the media stays down).
+func (d *Desk) AudioLost(agent string) {
+	d.mu.Lock()
+	av := d.agents[agent]
+	st := acd.StateSignedOut
+	if av != nil {
+		st = av.state
+	}
+	d.mu.Unlock()
+	if st != acd.StateReady && st != acd.StateOffered {
+		return
+	}
+	d.log.Warn("agent has no audio: not ready", "agent", agent, "reason", acd.ReasonAudio, "state", st)
+	d.submit(acd.Input{Kind: acd.AgentNotReady, Agent: agent, Reason: acd.ReasonAudio})
+}
+
 // SignOut takes an agent out of every queue (they signed out of the page),
 // and a supervisor off the call they monitor.
 func (d *Desk) SignOut(agent string) {
@@ -513,7 +533,7 @@ func (d *Desk) Command(_ context.Context, agent string, m softphone.Message) err
 	case softphone.Ready:
 		d.submit(acd.Input{Kind: acd.AgentReady, Agent: agent})
 	case softphone.NotReady:
-		if m.Reason != "" && !slices.Contains(d.reasons, m.Reason) {
+		if m.Reason != "" && m.Reason != acd.ReasonAudio && !slices.Contains(d.reasons, m.Reason) {
 			return &softphone.Error{Code: softphone.CodeInvalid, Message: "unknown not-ready reason " + m.Reason}
 		}
 		d.submit(acd.Input{Kind: acd.AgentNotReady, Agent: agent, Reason: m.Reason})

@@ -14,9 +14,11 @@ import (
 
 // signIn goes through the sign-in page to the agent page (?audio=raw, as
 // tests with a fake tone need) and answers the page's hello with welcome.
+// The fake backend answers no WebRTC offer, so the page's audio-trouble
+// retries are put off for the test (audio_connect_ms: an hour).
 func signIn(t *testing.T, p *browsertest.Page, b *backend, welcome softphone.Welcome) *agentConn {
 	t.Helper()
-	p.Open(b.URL + "/agent/?audio=raw")
+	p.Open(b.URL + "/agent/?audio=raw&audio_connect_ms=3600000")
 	// No session yet: the page sends the agent to the sign-in page.
 	p.WaitVisible("#login-submit")
 	p.Type("#login-user", testUser)

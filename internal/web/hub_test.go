@@ -34,6 +34,8 @@ func (readyDesk) Command(context.Context, string, softphone.Message) error { ret
 
 func (readyDesk) Detached(string, string) {}
 
+func (readyDesk) AudioLost(string) {}
+
 // testAudioBothWays connects the agent page to the real softphone.Hub over
 // 127.0.0.1: a tone written to the agent's Leg is heard by the page, and the
 // page's fake-microphone tone reaches the Leg's sink.

@@ -347,6 +347,19 @@ func (c *Client) Connect(ctx context.Context) error {
 	return nil
 }
 
+// CloseMedia closes the peer connection and keeps the socket open, as a
+// page whose media connection failed would; Connect sets it up again.
+func (c *Client) CloseMedia() error {
+	c.pcMu.Lock()
+	pc := c.pc
+	c.pc = nil
+	c.pcMu.Unlock()
+	if pc == nil {
+		return nil
+	}
+	return pc.GracefulClose()
+}
+
 // ifOpen runs f under pcMu unless the client is closing; it reports
 // whether f ran.
 func (c *Client) ifOpen(f func()) bool {

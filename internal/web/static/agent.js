@@ -53,7 +53,15 @@
   // connects from another page (a reload or a second tab).
   const CLOSE_REPLACED = 4000;
   // Reasons the server sets by itself; the agent does not pick them.
-  const AUTO_REASONS = ['missed_call', 'disconnected'];
+  const AUTO_REASONS = ['missed_call', 'disconnected', 'audio'];
+  // Audio trouble: a peer connection not connected this long after its
+  // offer, or one that failed, is made again AUDIO_RETRIES times, waiting
+  // AUDIO_BACKOFF_MS, then twice as long each time; then the page gives up
+  // and makes the agent not ready "audio". ?audio_connect_ms= and
+  // ?audio_backoff_ms= shorten both (tests).
+  const AUDIO_RETRIES = 4;
+  const AUDIO_CONNECT_MS = Number(query.get('audio_connect_ms')) || 10000;
+  const AUDIO_BACKOFF_MS = Number(query.get('audio_backoff_ms')) || 1000;
   // The recent calls panel lists this many recordings.
   const RECENT_LIMIT = 10;
   // The queue strip and "my day" are read again this often.
@@ -92,6 +100,9 @@
     targets: { queue: [], agent: [] }, // transfer targets from welcome
     consultOn: false, // the server offers consultations (welcome.consult)
     consult: null, // the consultation under way (the last consultation message); null: none
+    // audio trouble (audioTrouble): retries made, their timers, whether the
+    // page gave up, and the server's softphone address from its answer
+    media: { tries: 0, timer: 0, watch: 0, gaveUp: false, addr: '' },
     ring: null,
     ringDeadline: 0,
     call: null,
@@ -886,7 +897,7 @@
     else if (code === 'version') say('error', 'err_version');
     else if (code === 'state') say('error', 'err_bad_state');
     else if (code === 'not_found') say('error', 'err_not_found');
-    else if (code === 'webrtc') say('error', 'audio_failed');
+    else if (code === 'webrtc') audioTrouble(app.pcGen);
     else say('error', 'err_generic', { m: msg.message || msg.code || '?' });
   }
 
@@ -957,10 +968,8 @@
     pc.onconnectionstatechange = () => {
       if (gen !== app.pcGen) return;
       document.body.dataset.rtc = pc.connectionState;
-      if (pc.connectionState === 'failed' && app.ws && app.ws.readyState === WebSocket.OPEN) {
-        say('error', 'audio_failed');
-        setTimeout(() => { if (gen === app.pcGen) startPeer(); }, 1000);
-      }
+      if (pc.connectionState === 'connected') audioBack();
+      if (pc.connectionState === 'failed' && app.ws && app.ws.readyState === WebSocket.OPEN) audioTrouble(gen);
     };
     try {
       await pc.setLocalDescription(await pc.createOffer());
@@ -968,6 +977,10 @@
       if (gen !== app.pcGen) return;
       offerSent = true;
       send({ type: 'webrtc_offer', sdp: pc.localDescription.sdp });
+      clearTimeout(app.media.watch);
+      app.media.watch = setTimeout(() => {
+        if (gen === app.pcGen && pc.connectionState !== 'connected') audioTrouble(gen);
+      }, AUDIO_CONNECT_MS);
     } catch (e) {
       console.error('hotline: offer', e);
       say('error', 'err_generic', { m: String(e && e.message || e) });
@@ -990,12 +1003,60 @@
 
   async function onAnswer(msg) {
     if (!app.pc || !msg.sdp) return;
+    app.media.addr = candidateAddr(msg.sdp) || app.media.addr;
     try {
       await app.pc.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
     } catch (e) {
       console.error('hotline: answer', e);
-      say('error', 'audio_failed');
+      audioTrouble(app.pcGen);
     }
+  }
+
+  // candidateAddr is the first UDP address among an SDP's candidates: the
+  // server's softphone address as this page was told it.
+  function candidateAddr(sdp) {
+    const m = /a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ/i.exec(String(sdp || ''));
+    if (!m) return '';
+    return (m[1].includes(':') ? '[' + m[1] + ']' : m[1]) + ':' + m[2];
+  }
+
+  // audioTrouble handles peer connection gen that failed or did not connect
+  // in time: the banner says what to check and a new offer goes out after
+  // a backoff, AUDIO_RETRIES times; then audioGiveUp.
+  function audioTrouble(gen) {
+    const a = app.media;
+    if (gen !== app.pcGen || a.gaveUp) return;
+    clearTimeout(a.watch);
+    clearTimeout(a.timer);
+    if (a.tries >= AUDIO_RETRIES) {
+      audioGiveUp();
+      return;
+    }
+    const wait = AUDIO_BACKOFF_MS * 2 ** a.tries;
+    a.tries++;
+    say('error', a.addr ? 'audio_retry_addr' : 'audio_retry', { n: a.tries, max: AUDIO_RETRIES, addr: a.addr });
+    a.timer = setTimeout(() => { if (gen === app.pcGen) startPeer(); }, wait);
+  }
+
+  // audioGiveUp ends the retries: the agent is made not ready "audio" (so no
+  // call rings into silence; an agent already not ready keeps their reason)
+  // and the banner says what to check. Ready starts again.
+  function audioGiveUp() {
+    const a = app.media;
+    a.gaveUp = true;
+    console.warn('hotline: no audio connection after', a.tries, 'retries');
+    if (app.state !== 'not_ready' && app.state !== 'signed_out') send({ type: 'not_ready', reason: 'audio' });
+    say('error', a.addr ? 'audio_gave_up_addr' : 'audio_gave_up', { addr: a.addr });
+  }
+
+  // audioBack: the media connection is up; the retries start afresh next
+  // time, and an audio-trouble banner goes.
+  function audioBack() {
+    const a = app.media;
+    clearTimeout(a.watch);
+    a.tries = 0;
+    a.gaveUp = false;
+    if (app.message && /^audio_/.test(app.message.key)) say(null);
   }
 
   async function onRemoteIce(msg) {
@@ -1580,7 +1641,15 @@
     }, { capture: true });
 
     $('logout').addEventListener('click', logout);
-    $('ready').addEventListener('click', () => { say(null); send({ type: 'ready' }); });
+    $('ready').addEventListener('click', () => {
+      say(null);
+      if (app.media.gaveUp) { // Ready tries the audio again
+        app.media.gaveUp = false;
+        app.media.tries = 0;
+        startPeer();
+      }
+      send({ type: 'ready' });
+    });
     $('reason').addEventListener('change', drawNotReady);
     $('call-note').addEventListener('input', keepNote);
     $('stay-not-ready').addEventListener('change', () => {
@@ -1700,6 +1769,7 @@
     recording: () => (app.call && app.call.recording) || '',
     recent: () => app.recent.map((r) => r.id),
     attached: () => app.tk.attached.slice(),
+    audioTries: () => app.media.tries, // retries of the media connection since it was last up
   };
 
   async function boot() {
