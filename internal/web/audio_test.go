@@ -82,6 +82,13 @@ wait:
 	shoot(t, p, screenshotDir(t), "audio-trouble-420-ru", 420, 860)
 	p.SetValue("#lang", "en")
 
+	// Made ready without pressing Ready (as a wrap-up ends), the page
+	// stays not ready while it has no audio.
+	c.send(t, softphone.State{State: softphone.StateReady, Since: time.Now().UnixMilli()})
+	require.Equal(t, "audio", c.expect(t, softphone.TypeNotReady).(softphone.NotReady).Reason)
+	c.send(t, softphone.State{State: softphone.StateNotReady, Reason: "audio", Since: time.Now().UnixMilli()})
+	p.WaitText("#state-reason", "No audio connection")
+
 	// Ready makes a new offer and goes ready.
 	p.Click("#ready")
 	sawOffer := false

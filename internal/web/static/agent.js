@@ -421,11 +421,15 @@
   function drawTargets() {
     const sel = $('transfer-target');
     const keep = sel.value;
-    sel.textContent = '';
     const kind = transferKind();
     const items = kind === 'agent'
       ? colleagues().map((a) => ({ value: a.id, text: a.state ? t('transfer_agent_state', { a: a.id, s: colleagueState(a) }) : a.id, state: a.state }))
       : app.targets.queue.map((q) => ({ value: q, text: q, state: '' }));
+    // An unchanged list is left alone, so an open list is not closed.
+    const drawn = kind + '\n' + I18N.lang() + '\n' + items.map((it) => it.value + '\t' + it.text).join('\n');
+    if (drawn === sel.dataset.drawn) return;
+    sel.dataset.drawn = drawn;
+    sel.textContent = '';
     const head = document.createElement('option');
     head.value = '';
     head.disabled = true;
@@ -451,6 +455,9 @@
     app.reason = reason || '';
     app.since = parseTime(since);
     drawState();
+    // Without audio (the page gave up) a call or wrap-up ending in ready
+    // must not be offered a caller.
+    if (app.state === 'ready' && app.media.gaveUp) send({ type: 'not_ready', reason: 'audio' });
     // Any state but "offered" ends the offer: accepted (the call view takes
     // over), or withdrawn.
     if (app.state !== 'offered' && app.ring) stopRinging();
@@ -1038,14 +1045,15 @@
     a.timer = setTimeout(() => { if (gen === app.pcGen) startPeer(); }, wait);
   }
 
-  // audioGiveUp ends the retries: the agent is made not ready "audio" (so no
-  // call rings into silence; an agent already not ready keeps their reason)
-  // and the banner says what to check. Ready starts again.
+  // audioGiveUp ends the retries: a ready or ringing agent is made not
+  // ready "audio" (so no call rings into silence), one on a call or in
+  // wrap-up when that ends in ready (setState); one already not ready keeps
+  // their reason. The banner says what to check; Ready starts again.
   function audioGiveUp() {
     const a = app.media;
     a.gaveUp = true;
     console.warn('hotline: no audio connection after', a.tries, 'retries');
-    if (app.state !== 'not_ready' && app.state !== 'signed_out') send({ type: 'not_ready', reason: 'audio' });
+    if (app.state === 'ready' || app.state === 'offered') send({ type: 'not_ready', reason: 'audio' });
     say('error', a.addr ? 'audio_gave_up_addr' : 'audio_gave_up', { addr: a.addr });
   }
 
