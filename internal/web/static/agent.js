@@ -339,7 +339,7 @@
     setReasons(msg.reasons || []);
     setTargets(msg.queues, msg.agents);
     app.consultOn = msg.consult === true;
-    app.consult = null;
+    app.consult = msg.consultation && msg.consultation.call_id ? msg.consultation : null;
     drawConsult();
     if (msg.call && msg.call.call_id && msg.call.status !== 'ended') {
       onCall(msg.call); // a reloaded page re-attaches to its live call
