@@ -148,6 +148,19 @@ func TestAgentConsultsAndCompletes(t *testing.T) {
 		"agent_answered boris",
 	}, events)
 	require.Equal(t, "1", n.metric(`hotline_queue_calls_total{outcome="answered",queue="support"}`), "one queued call, answered once")
+
+	// One recording: anna's segment, then boris's; the consultation is a
+	// hold (silence in the file, the agents' talk is not recorded).
+	row := n.waitRecording(id)
+	require.Equal(t, store.RecordingComplete, row.State, row.Reason)
+	require.Len(t, row.Segments, 2, "one segment per agent")
+	require.Equal(t, "anna", row.Segments[0].Agent)
+	require.Equal(t, "boris", row.Segments[1].Agent)
+	var kinds []string
+	for _, m := range row.Markers {
+		kinds = append(kinds, m.Kind)
+	}
+	require.Equal(t, []string{"hold"}, kinds, "the caller's wait during the consultation is marked as hold")
 }
 
 // Cancelled, the consultation leaves the caller with anna, both ways, and
