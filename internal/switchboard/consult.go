@@ -203,13 +203,15 @@ func joinConsult(ctx context.Context, ep *media.Endpoint, first, other *softphon
 	return c
 }
 
-// close parts the two agents; closing nil does nothing.
+// close parts the two agents; closing nil does nothing. A leg whose sink
+// is no longer this consultation's (the consulted agent took another call
+// the moment the consultation ended) keeps it.
 func (c *consultLegs) close() {
 	if c == nil {
 		return
 	}
-	c.first.SetSink(nil)
-	c.other.SetSink(nil)
+	c.first.DropSink(c.toOther)
+	c.other.DropSink(c.toFirst)
 	_ = c.toFirst.Close()
 	_ = c.toOther.Close()
 }
