@@ -771,6 +771,9 @@
     // While consulting, the call's own hold and transfers wait.
     $('hold').disabled = !!k;
     $('transfer').disabled = !!k;
+    // Afterwards the transfer form decides again (its own change handler,
+    // if it has one, knows whether a target is picked).
+    if (!k) $('transfer-target').dispatchEvent(new Event('change'));
     drawConsultForm();
   }
 
