@@ -148,6 +148,19 @@ func TestAgentConsultsAndCompletes(t *testing.T) {
 		"agent_answered boris",
 	}, events)
 	require.Equal(t, "1", n.metric(`hotline_queue_calls_total{outcome="answered",queue="support"}`), "one queued call, answered once")
+
+	// One recording: anna's segment, then boris's; the consultation is a
+	// hold (silence in the file, the agents' talk is not recorded).
+	row := n.waitRecording(id)
+	require.Equal(t, store.RecordingComplete, row.State, row.Reason)
+	require.Len(t, row.Segments, 2, "one segment per agent")
+	require.Equal(t, "anna", row.Segments[0].Agent)
+	require.Equal(t, "boris", row.Segments[1].Agent)
+	var kinds []string
+	for _, m := range row.Markers {
+		kinds = append(kinds, m.Kind)
+	}
+	require.Equal(t, []string{"hold"}, kinds, "the caller's wait during the consultation is marked as hold")
 }
 
 // Cancelled, the consultation leaves the caller with anna, both ways, and
@@ -157,6 +170,25 @@ func TestAgentConsultsAndCancels(t *testing.T) {
 	defer cancel()
 	n, anna, boris, call, id := consultSetup(t, ctx)
 	consultBoris(t, ctx, anna, boris, call, id)
+
+	// boris reloads his page during the consultation: its welcome shows
+	// it, and on the new peer connection he hears anna again.
+	cookie, status := n.login("boris", "correct horse battery staple")
+	require.Equal(t, http.StatusOK, status)
+	boris, err := agentclient.Dial(ctx, "ws://"+n.HTTPAddr()+"/api/v1/agent/ws",
+		agentclient.Options{Header: http.Header{"Cookie": {cookie}}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = boris.Close() })
+	w, err := boris.Hello(ctx)
+	require.NoError(t, err)
+	require.Equal(t, softphone.StateConsult, w.State)
+	require.NotNil(t, w.Consultation)
+	require.Equal(t, softphone.Consultation{CallID: id, Role: softphone.ConsultTarget, Status: softphone.ConsultTalking, Agent: "anna",
+		From: w.Consultation.From, Queue: "support", Vars: w.Consultation.Vars, Caller: w.Consultation.Caller}, *w.Consultation)
+	require.Equal(t, testSerial, w.Consultation.Vars["serial"])
+	require.NoError(t, boris.Connect(ctx))
+	require.Eventually(t, func() bool { return boris.Heard(1000, 200*time.Millisecond) > 0.01 },
+		5*time.Second, 50*time.Millisecond, "after the reload boris hears anna")
 
 	require.NoError(t, anna.Send(ctx, softphone.ConsultCancel{CallID: id}))
 	require.Equal(t, "cancelled", waitMsg[softphone.Consultation](t, anna, softphone.TypeConsultation).Reason)
@@ -241,7 +273,8 @@ func TestSupervisorLeavesWhenAgentConsults(t *testing.T) {
 		t.Helper()
 		return n.api(&samSession, "POST", "/api/v1/calls/"+id+"/monitor", map[string]string{"mode": mode}, nil)
 	}
-	require.Equal(t, http.StatusOK, monitor(softphone.MonitorListen))
+	require.Eventually(t, func() bool { return monitor(softphone.MonitorListen) == http.StatusOK },
+		5*time.Second, 100*time.Millisecond, "sam listens in once his softphone's peer connection is up")
 	require.Equal(t, softphone.MonitorListen, waitMsg[softphone.Monitor](t, sam, softphone.TypeMonitor).Mode)
 	require.Eventually(t, func() bool { return sam.Heard(1000, 200*time.Millisecond) > 0.01 },
 		5*time.Second, 50*time.Millisecond, "sam hears anna")
@@ -254,8 +287,9 @@ func TestSupervisorLeavesWhenAgentConsults(t *testing.T) {
 	require.Equal(t, http.StatusConflict, monitor(softphone.MonitorListen), "no listening in on a consultation")
 
 	require.NoError(t, anna.Send(ctx, softphone.ConsultCancel{CallID: id}))
-	waitState(t, anna, softphone.StateOnCall)
-	require.Equal(t, http.StatusOK, monitor(softphone.MonitorListen))
+	require.Equal(t, softphone.CallConnected, waitMsg[softphone.Call](t, anna, softphone.TypeCall).Status, "the call is anna's again")
+	var why map[string]any
+	require.Equal(t, http.StatusOK, n.api(&samSession, "POST", "/api/v1/calls/"+id+"/monitor", map[string]string{"mode": "listen"}, &why), "%v", why)
 	require.Eventually(t, func() bool { return sam.Heard(1000, 200*time.Millisecond) > 0.01 },
 		5*time.Second, 50*time.Millisecond, "sam hears anna again")
 	require.NoError(t, call.Hangup(ctx))

@@ -248,7 +248,10 @@ func (e *engine) agentSpans(agent string, evs []AgentEvent) []handle {
 		if !to.After(from) {
 			continue
 		}
-		handling := st == StateOnCall || st == StateOnHold || st == StateWrapUp
+		// Consulting another agent, the agent on the call has the caller on
+		// hold: it counts as hold for them; the consulted agent's handle
+		// starts when they take the call.
+		handling := st == StateOnCall || st == StateOnHold || st == StateWrapUp || st == StateConsult
 		if handling && cur != "" {
 			j, ok := byCall[cur]
 			if !ok {
@@ -266,6 +269,10 @@ func (e *engine) agentSpans(agent string, evs []AgentEvent) []handle {
 				h.talk += d
 			case StateOnHold:
 				h.hold += d
+			case StateConsult:
+				if !h.first.IsZero() {
+					h.hold += d
+				}
 			case StateWrapUp:
 				h.wrap += d
 			}

@@ -138,6 +138,20 @@ func (l *Leg) SetSink(w media.FrameWriter) {
 	l.sink.Store(&sinkRef{w: w})
 }
 
+// DropSink drops the sink if it is still w, and reports whether it was: a
+// call letting go of the leg leaves alone a sink another call has set since.
+func (l *Leg) DropSink(w media.FrameWriter) bool {
+	for {
+		s := l.sink.Load()
+		if s == nil || s.w != w {
+			return false
+		}
+		if l.sink.CompareAndSwap(s, nil) {
+			return true
+		}
+	}
+}
+
 // deliver hands one received frame to the current sink.
 func (l *Leg) deliver(pcm []int16) {
 	if s := l.sink.Load(); s != nil {

@@ -38,3 +38,19 @@ func TestRTPClock(t *testing.T) {
 		{4, 184 + 8160, false},
 	}, got)
 }
+
+// DropSink drops only the sink it names: one set since stays.
+func TestLegDropSink(t *testing.T) {
+	l, err := newLeg("anna")
+	require.NoError(t, err)
+	var a, b countSink
+	l.SetSink(&a)
+	require.False(t, l.DropSink(&b), "not the leg's sink")
+	l.deliver(make([]int16, frameSamples))
+	require.Equal(t, frameSamples, a.n, "a frame reached the sink")
+	l.SetSink(&b)
+	require.False(t, l.DropSink(&a), "replaced since")
+	require.True(t, l.DropSink(&b))
+	l.deliver(make([]int16, frameSamples))
+	require.Equal(t, 0, b.n, "dropped")
+}

@@ -197,7 +197,8 @@
 // went away or signed out). Hold and transfer are refused during a
 // consultation; a supervisor monitoring the call is taken off it (monitor
 // reason "consult"). welcome has "consult": true when the server offers
-// consultations.
+// consultations, and "consultation" (the last consultation message) while
+// one is under way, so a reloaded page shows it again.
 package softphone
 
 import (
@@ -487,6 +488,9 @@ type Welcome struct {
 	// Consult is set when the agent may consult another agent during a
 	// call (warm transfer; the consult message).
 	Consult bool `json:"consult,omitempty"`
+	// Consultation is the consultation under way, if any (a page
+	// reloaded during one shows it again).
+	Consultation *Consultation `json:"consultation,omitempty"`
 	// Monitor is the call a supervisor is monitoring, if any.
 	Monitor *Monitor `json:"monitor,omitempty"`
 }

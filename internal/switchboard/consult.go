@@ -94,13 +94,14 @@ func (d *Desk) consultDecision(dec acd.Decision) {
 	var ended softphone.Call
 	switch dec.Kind {
 	case acd.ConsultOffer:
-		qc.consult = target
+		qc.consult, qc.consultTalking = target, false
 		mine.Status, theirs.Status = softphone.ConsultRinging, softphone.ConsultRinging
 		theirs.TimeoutMS = max(0, dec.Deadline.Sub(dec.At).Milliseconds())
 	case acd.ConsultConnected:
+		qc.consultTalking = true
 		mine.Status, theirs.Status = softphone.ConsultTalking, softphone.ConsultTalking
 	case acd.ConsultEnded:
-		qc.consult = ""
+		qc.consult, qc.consultTalking = "", false
 		mine.Status, theirs.Status = softphone.ConsultEnded, softphone.ConsultEnded
 		mine.Reason = consultReason(dec.Reason)
 		theirs.Reason = mine.Reason
@@ -118,6 +119,33 @@ func (d *Desk) consultDecision(dec acd.Decision) {
 		d.send(dec.Agent, ended)
 	}
 	qc.deliver(dec, d.log)
+}
+
+// consultationOfLocked is the welcome's consultation of agent, the one on
+// the call or the one consulted, nil when there is none; the caller holds
+// mu.
+func (d *Desk) consultationOfLocked(agent string) *softphone.Consultation {
+	av := d.agents[agent]
+	if av == nil {
+		return nil
+	}
+	var k softphone.Consultation
+	qc := d.calls[av.consult]
+	switch {
+	case qc != nil && qc.consult == agent:
+		k = softphone.Consultation{CallID: qc.id, Role: softphone.ConsultTarget, Agent: qc.agent,
+			From: qc.ring.From, Queue: qc.ring.Queue, Vars: qc.ring.Vars, Caller: qc.ring.Caller}
+	case d.calls[av.call] != nil && d.calls[av.call].consult != "" && d.calls[av.call].agent == agent:
+		qc = d.calls[av.call]
+		k = softphone.Consultation{CallID: qc.id, Role: softphone.ConsultInitiator, Agent: qc.consult}
+	default:
+		return nil
+	}
+	k.Status = softphone.ConsultRinging
+	if qc.consultTalking {
+		k.Status = softphone.ConsultTalking
+	}
+	return &k
 }
 
 // consultRefused tells the agent whose consultation command the ACD
@@ -175,13 +203,15 @@ func joinConsult(ctx context.Context, ep *media.Endpoint, first, other *softphon
 	return c
 }
 
-// close parts the two agents; closing nil does nothing.
+// close parts the two agents; closing nil does nothing. A leg whose sink
+// is no longer this consultation's (the consulted agent took another call
+// the moment the consultation ended) keeps it.
 func (c *consultLegs) close() {
 	if c == nil {
 		return
 	}
-	c.first.SetSink(nil)
-	c.other.SetSink(nil)
+	c.first.DropSink(c.toOther)
+	c.other.DropSink(c.toFirst)
 	_ = c.toFirst.Close()
 	_ = c.toOther.Close()
 }

@@ -86,6 +86,8 @@ type queuedCall struct {
 	// consult is the agent consulted on the call, during a consultation
 	// (consult.go); guarded by Desk.mu.
 	consult string
+	// consultTalking: the consulted agent answered; guarded by Desk.mu.
+	consultTalking bool
 }
 
 // command is an agent's command on their call. The call goroutine acts on
@@ -489,6 +491,7 @@ func (d *Desk) Attached(_ context.Context, agent string) (softphone.Welcome, err
 		w.Ring = &r
 	}
 	w.Monitor = d.monitorOfLocked(agent)
+	w.Consultation = d.consultationOfLocked(agent)
 	return w, nil
 }
 

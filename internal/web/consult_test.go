@@ -146,4 +146,19 @@ func TestAgentPageConsult(t *testing.T) {
 		p.WaitHidden("#consult-panel")
 		p.WaitTrue(`!hotlineAgent.ringing()`)
 	})
+
+	t.Run("a page reloaded during a consultation shows it", func(t *testing.T) {
+		b := newBackend(t)
+		p := br.NewPage(t)
+		w := welcome(softphone.StateConsult)
+		w.Agents, w.Consult = []string{"anna"}, true
+		w.Consultation = &softphone.Consultation{CallID: "call-9", Role: softphone.ConsultTarget, Status: softphone.ConsultTalking,
+			Agent: "anna", From: "+15551234567"}
+		c := signIn(t, p, b, w)
+		p.WaitVisible("#consult-panel")
+		require.Equal(t, "Consulting with anna about a call", p.Text("#consult-title"))
+		require.True(t, p.Visible("#consult-leave"))
+		p.Click("#consult-leave")
+		require.Equal(t, softphone.ConsultReject{CallID: "call-9"}, c.expect(t, softphone.TypeConsultReject))
+	})
 }

@@ -350,7 +350,7 @@
     setReasons(msg.reasons || []);
     setTargets(msg.queues, msg.agents);
     app.consultOn = msg.consult === true;
-    app.consult = null;
+    app.consult = msg.consultation && msg.consultation.call_id ? msg.consultation : null;
     drawConsult();
     if (msg.call && msg.call.call_id && msg.call.status !== 'ended') {
       onCall(msg.call); // a reloaded page re-attaches to its live call
@@ -831,6 +831,9 @@
     // While consulting, the call's own hold and transfers wait.
     $('hold').disabled = !!k;
     $('transfer').disabled = !!k;
+    // Afterwards the transfer form decides again (its own change handler,
+    // if it has one, knows whether a target is picked).
+    if (!k) $('transfer-target').dispatchEvent(new Event('change'));
     drawConsultForm();
   }
 

@@ -26,7 +26,7 @@
   const TODAY_EVERY_MS = 60 * 1000; // today's curves are read again each minute
   const DEFAULT_T_S = 20; // KPI.md's service level threshold when a queue names none
   const DEFAULT_SHORT_S = 5; // KPI.md's short-abandon threshold
-  const STATE_ORDER = ['ready', 'offered', 'on_call', 'on_hold', 'wrap_up', 'not_ready', 'signed_out'];
+  const STATE_ORDER = ['ready', 'offered', 'on_call', 'on_hold', 'consult', 'wrap_up', 'not_ready', 'signed_out'];
   const AUTO_REASONS = new Set(['missed_call', 'disconnected', 'rejected']); // set by the ACD, not chosen
 
   const app = {
