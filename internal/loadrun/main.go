@@ -110,7 +110,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.Soak > 0 {
 		// The bound covers the soak itself, whatever -timeout says.
-		o.Calls = soakCalls(o.Soak, o.Rate)
+		o.Calls = soakCalls(o)
 		o.Timeout = max(o.Timeout, o.Soak+callSetup+o.Hold+sippSlack+2*time.Minute)
 	}
 	o.Args = args

@@ -109,7 +109,7 @@ func TestHotlineProblemsPicksWarningsAndErrors(t *testing.T) {
 func TestParseFlagsSoakCoversItsDuration(t *testing.T) {
 	o, err := parseFlags([]string{"-soak", "1h", "-concurrency", "300", "-rate", "10"}, io.Discard)
 	require.NoError(t, err)
-	require.Equal(t, 36000, o.Calls, "10 new calls/s for an hour")
+	require.Equal(t, 34838, o.Calls, "300 callers of 31 s each start 9.68 calls/s, not 10, for an hour")
 	require.Greater(t, o.Timeout, time.Hour, "the bound covers the soak")
 	require.Equal(t, time.Minute, o.SoakEvery)
 	_, err = parseFlags([]string{"-soak", "1m", "-soak-every", "0s"}, io.Discard)
@@ -125,10 +125,16 @@ func TestSoakVerdict(t *testing.T) {
 		return ps
 	}
 	r := &soakReport{Opts: options{Concurrency: 300},
-		Idle:   soakPoint{Goroutines: 30, FDs: 40},
-		After:  soakPoint{Goroutines: 32, FDs: 41},
+		Idle:  soakPoint{Goroutines: 30, FDs: 40},
+		After: soakPoint{Goroutines: 32, FDs: 41}, AfterRead: true,
 		Points: flat(12, 60_000)}
 	require.Empty(t, r.verdict().Leaks)
+
+	// A run that did not get to its end has no verdict on leftovers.
+	r.AfterRead = false
+	require.Len(t, r.failures(), 1)
+	require.Contains(t, r.failures()[0], "no reading after the last call")
+	r.AfterRead = true
 
 	// RSS climbing at the same load is a leak.
 	r.Points = append(flat(6, 60_000), flat(6, 90_000)...)

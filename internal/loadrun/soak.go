@@ -54,21 +54,28 @@ type soakReport struct {
 	// Idle and After are read with no call up, after two forced
 	// collections: before the first call and once the last has ended.
 	Idle, After soakPoint
+	AfterRead   bool // After was read: the run got to its end
 	Points      []soakPoint
 	Problems    string
 	ProblemN    int
 }
 
-// soakCalls is the number of calls that keeps the callers cycling for d at
-// the given rate.
-func soakCalls(d time.Duration, rate float64) int {
-	return max(1, int(math.Ceil(d.Seconds()*rate)))
+// soakCalls is the number of calls that keeps the callers cycling for
+// o.Soak: at o.Rate, or slower when o.Concurrency callers each up for
+// about callSetup + o.Hold cap it (300 callers of 31 s start at most 9.7
+// calls a second, not 10), so that SIPp finishes within its bound.
+func soakCalls(o options) int {
+	rate := o.Rate
+	if o.Concurrency > 0 {
+		rate = min(rate, float64(o.Concurrency)/(callSetup+o.Hold).Seconds())
+	}
+	return max(1, int(math.Floor(o.Soak.Seconds()*rate)))
 }
 
 // runSoak starts the hotline, runs the cycling callers for o.Soak and reads
 // the hotline every o.SoakEvery.
 func runSoak(ctx context.Context, o options, log *slog.Logger) (*soakReport, error) {
-	rep := &soakReport{Opts: o, Machine: loadkit.DescribeMachine(), Calls: soakCalls(o.Soak, o.Rate)}
+	rep := &soakReport{Opts: o, Machine: loadkit.DescribeMachine(), Calls: o.Calls}
 	ws, err := loadkit.NewWorkspace(ctx, o.Go, "hotline-soak-", o.Logs, o.Hotline, log)
 	if err != nil {
 		return nil, err
@@ -153,6 +160,7 @@ func runSoak(ctx context.Context, o options, log *slog.Logger) (*soakReport, err
 	if rep.After, err = read(ctx, start); err != nil {
 		return rep, err
 	}
+	rep.AfterRead = true
 	rep.Problems, rep.ProblemN = problems(h.LogPath(), 3000)
 	return rep, h.Close()
 }
@@ -214,10 +222,12 @@ type soakVerdict struct {
 // the second quarter (the first is warm-up).
 func (r *soakReport) verdict() soakVerdict {
 	var v soakVerdict
-	if d := r.After.Goroutines - r.Idle.Goroutines; d > soakSlackCount {
+	if !r.AfterRead {
+		v.Leaks = append(v.Leaks, "no reading after the last call (the run did not get to its end), so leftovers are not known")
+	} else if d := r.After.Goroutines - r.Idle.Goroutines; d > soakSlackCount {
 		v.Leaks = append(v.Leaks, fmt.Sprintf("%.0f goroutines more than idle after the last call", d))
 	}
-	if d := r.After.FDs - r.Idle.FDs; d > soakSlackCount {
+	if d := r.After.FDs - r.Idle.FDs; r.AfterRead && d > soakSlackCount {
 		v.Leaks = append(v.Leaks, fmt.Sprintf("%d file descriptors more than idle after the last call", d))
 	}
 	full := r.fullLoad()
@@ -287,7 +297,9 @@ func (r *soakReport) write(w io.Writer) {
 	for _, p := range r.Points {
 		row(p.At.Round(time.Second).String(), p)
 	}
-	row("idle, after (after GC)", r.After)
+	if r.AfterRead {
+		row("idle, after (after GC)", r.After)
+	}
 	v := r.verdict()
 	if len(v.Leaks) == 0 {
 		fmt.Fprintf(w, "\nverdict: flat (after the last call: %+.0f goroutines, %+d descriptors, %+.1f MiB heap against idle)\n",
