@@ -132,6 +132,7 @@ type Board struct {
 	mu       sync.Mutex
 	watchers map[*watcher]struct{}
 	last     []byte // the newest message
+	lastSame []byte // the newest message encoded with its time stamp zeroed
 	wake     chan struct{}
 }
 
@@ -247,10 +248,10 @@ func (b *Board) publish(msg Message) {
 	out, _ := json.Marshal(msg)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.last != nil && bytes.Equal(withoutAt(b.last), same) {
+	if b.last != nil && bytes.Equal(b.lastSame, same) {
 		return
 	}
-	b.last = out
+	b.last, b.lastSame = out, same
 	for w := range b.watchers {
 		select {
 		case <-w.ch: // drop the older message not yet taken
@@ -258,17 +259,6 @@ func (b *Board) publish(msg Message) {
 		}
 		w.ch <- out
 	}
-}
-
-// withoutAt re-encodes a published message with its time stamp zeroed.
-func withoutAt(b []byte) []byte {
-	var m Message
-	if json.Unmarshal(b, &m) != nil {
-		return nil
-	}
-	m.At = 0
-	out, _ := json.Marshal(m)
-	return out
 }
 
 // build turns the ACD's snapshot and today's figures into a message.
