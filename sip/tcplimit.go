@@ -90,8 +90,9 @@ func (l *tcpListener) Accept() (net.Conn, error) {
 		ap, _ := netip.ParseAddrPort(raddr)
 		key := sourceKey(ap.Addr())
 		if reason, n := l.reserve(key); reason != "" {
-			_ = c.Close()
+			// Counted before the close, so whoever sees the close sees the count.
 			l.obs.Dropped(reason)
+			_ = c.Close()
 			if ok, held := l.thr.allow(key, time.Now()); ok {
 				l.log.Warn("sip tcp connection refused: "+reasonText(reason), "source", ap.Addr().String(),
 					"open_from_source", n, "max_per_source", l.lim.perSource, "open_total", l.openNow(),
