@@ -73,11 +73,7 @@ func TestBrowser(t *testing.T) {
 		// The agent page without a session sends anna to the sign-in page
 		// and back.
 		p := br.NewPage(t)
-		p.Open(base + "/agent/?audio=raw")
-		p.WaitVisible("#login-submit")
-		p.Type("#login-user", "anna")
-		p.Type("#login-pass", password)
-		p.Click("#login-submit")
+		signInPage(t, p, base+"/agent/?audio=raw", "anna", password)
 		p.WaitVisible("#ready")
 		require.Equal(t, "/agent/", browsertest.Eval[string](p, `location.pathname`))
 		require.Contains(t, browsertest.Eval[string](p, `location.search`), "audio=raw")
@@ -350,11 +346,7 @@ func TestSupervisorPage(t *testing.T) {
 	br := browsertest.Start(t, browsertest.Options{MicToneHz: micHz})
 	base := "http://" + n.HTTPAddr()
 	p := br.NewPage(t)
-	p.Open(base + "/supervisor/")
-	p.WaitVisible("#login-submit")
-	p.Type("#login-user", "sam")
-	p.Type("#login-pass", password)
-	p.Click("#login-submit")
+	signInPage(t, p, base+"/supervisor/", "sam", password)
 	p.WaitVisible("#tile-billing")
 	p.WaitText("#conn", "Connected")
 	require.Equal(t, "0", p.Text("#tile-billing .tile-waiting"))
@@ -459,4 +451,15 @@ func TestSupervisorListensFromThePage(t *testing.T) {
 	require.NoError(t, call.Hangup(ctx))
 	n.waitEnded(call.CallID())
 	noPageErrors(t, p)
+}
+
+// signInPage opens url on p, which shows the sign-in form first, and signs
+// in as user.
+func signInPage(t *testing.T, p *browsertest.Page, url, user, password string) {
+	t.Helper()
+	p.Open(url)
+	p.WaitVisible("#login-submit")
+	p.Type("#login-user", user)
+	p.Type("#login-pass", password)
+	p.Click("#login-submit")
 }

@@ -209,11 +209,7 @@ func TestAgentOnAnotherMachine(t *testing.T) {
 // hangs up.
 func agentTakesCallOverHTTPS(t *testing.T, p *browsertest.Page, n *testNode, base, password string) {
 	t.Helper()
-	p.Open(base + "/agent/?audio=raw")
-	p.WaitVisible("#login-submit")
-	p.Type("#login-user", "anna")
-	p.Type("#login-pass", password)
-	p.Click("#login-submit")
+	signInPage(t, p, base+"/agent/?audio=raw", "anna", password)
 	p.WaitVisible("#ready")
 	require.Equal(t, "https:", browsertest.Eval[string](p, `location.protocol`))
 	require.True(t, browsertest.Eval[bool](p, `window.isSecureContext`))
