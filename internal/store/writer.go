@@ -472,18 +472,20 @@ func nextBackoff(prev, lo, hi time.Duration) time.Duration {
 	return min(d, hi)
 }
 
-// flush writes queued snapshots, then queued events, agent events and audit
-// events, then one batch of the journal (only once no events or audit events
+// flush writes queued call events, then queued snapshots and recordings,
+// then agent events and audit events, then one batch of the journal (only once no events or audit events
 // are queued in memory), then, once an earlier Writer's journal files are
 // all replayed, closes the orphans CloseOrphans asked for.
 func (w *Writer) flush(ctx context.Context) error {
+	// Events before the rows they belong to, so that a row read as ended
+	// never lacks the entries its call made before it ended.
+	if err := w.flushEvents(ctx); err != nil {
+		return err
+	}
 	if err := w.flushCalls(ctx); err != nil {
 		return err
 	}
 	if err := w.flushRecordings(ctx); err != nil {
-		return err
-	}
-	if err := w.flushEvents(ctx); err != nil {
 		return err
 	}
 	if err := w.flushAgentEvents(ctx); err != nil {

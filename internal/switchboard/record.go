@@ -210,7 +210,9 @@ func (r *record) finish(outcome, side, cause string) {
 	r.call.HangupSide = side
 	r.call.HangupCause = cause
 	agent := r.call.Agent
-	r.saveLocked()
 	r.mu.Unlock()
+	// The history's last entry first, then the row: whoever reads the row
+	// as ended finds its "ended" entry too (the Writer writes events first).
 	r.publish("ended", side+" "+cause, store.TopicCallEnded, agent, outcome)
+	r.save()
 }
