@@ -186,7 +186,8 @@ type report struct {
 	P99Deviation    float64 // seconds
 	P99InInf        bool    // the p99 is above the highest bucket
 	P99Err          error
-	Deviation       []bucket // the send-interval histogram, for the report
+	Deviation       []bucket   // the send-interval histogram, for the report
+	Lateness, Work  [2]float64 // the pacer's wake-up lateness and work per wake-up, p50 and p99, seconds
 	Outcomes        map[string]float64
 	RTPPackets      map[string]float64
 	RTPDropped      map[string]float64
@@ -273,6 +274,10 @@ func runHotline(ctx context.Context, o options, rep *report, bin, dir, logDir, s
 	rep.P50Deviation, _, _ = histogramQuantile(ms, metricDeviation, 0.5)
 	rep.P99Deviation, rep.P99InInf, rep.P99Err = histogramQuantile(ms, metricDeviation, 0.99)
 	rep.Deviation, _ = histogramBuckets(ms, metricDeviation)
+	for i, q := range []float64{0.5, 0.99} {
+		rep.Lateness[i], _, _ = histogramQuantile(ms, metricLateness, q)
+		rep.Work[i], _, _ = histogramQuantile(ms, metricWork, q)
+	}
 	rep.Outcomes = byLabel(ms, metricCalls, "outcome")
 	rep.RTPPackets = byLabel(ms, metricRTP, "direction")
 	rep.RTPDropped = byLabel(ms, metricRTPDrop, "reason")

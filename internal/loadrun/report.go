@@ -118,6 +118,8 @@ func (r *report) write(w io.Writer) {
 
 	fmt.Fprintf(w, "- hotline calls by outcome: %s\n", labelList(r.Outcomes))
 	fmt.Fprintf(w, "- hotline send-interval deviation, share of sends within: %s\n", shares(r.Deviation))
+	fmt.Fprintf(w, "- hotline media pacer, p50 / p99 per wake-up: woke late by %.2f / %.2f ms, worked %.2f / %.2f ms\n",
+		r.Lateness[0]*1000, r.Lateness[1]*1000, r.Work[0]*1000, r.Work[1]*1000)
 	fmt.Fprintf(w, "- hotline RTP packets: %s; dropped: %s\n", labelList(r.RTPPackets), labelList(r.RTPDropped))
 	fmt.Fprintf(w, "- hotline SIP responses by code: %s; SIP dropped: %s\n", labelList(r.SIPResponses), labelList(r.SIPDropped))
 	if r.HotlineProblemN > 0 {

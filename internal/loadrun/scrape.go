@@ -19,6 +19,8 @@ const (
 	metricRTPDrop   = "hotline_rtp_dropped_total"
 	metricSIPDrop   = "hotline_sip_dropped_total"
 	metricResponses = "hotline_sip_responses_total"
+	metricLateness  = "hotline_media_pacer_lateness_seconds"
+	metricWork      = "hotline_media_pacer_work_seconds"
 )
 
 // scrapeTimeout bounds one /metrics request.
