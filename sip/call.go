@@ -326,10 +326,49 @@ func (c *Call) run(hasOffer bool, off offer) {
 	defer close(c.done)
 	defer c.cancel()
 
+	// Setting up and answering run in functions of their own: this goroutine
+	// carries the call until it ends, and their locals must not stay on its
+	// stack.
+	cancelled := c.watchCancel()
+	if !c.openMedia() {
+		return
+	}
+	acked := false
+	defer func() { c.closeMedia(acked) }()
+	s.register(c)
+	defer s.unregister(c)
+	if !c.answer(hasOffer, off, cancelled) {
+		return
+	}
+
+	if acked = c.waitAck(hasOffer); acked {
+		c.log.Info("call answered", "codec", c.currentRemote().Codec.String())
+		c.serve()
+	} else {
+		// Ended between 200 and ACK (ACK timeout, bad late answer, shutdown):
+		// free the port and the source's unconfirmed slot now, then, as
+		// RFC 3261 §13.3.1.4 says, hang up with BYE (up to byeTimeout).
+		c.closeMedia(false)
+		if bye := c.sendBye(); bye != nil {
+			<-bye
+		}
+	}
+	c.log.Info("call ended", "side", c.side, "cause", c.cause,
+		"duration", time.Since(c.arrived).Round(time.Millisecond).String())
+}
+
+// watchCancel returns a channel closed when the caller CANCELs the INVITE.
+func (c *Call) watchCancel() <-chan struct{} {
 	cancelled := make(chan struct{})
 	var cancelOnce sync.Once
 	c.tx.OnCancel(func(*sip.Request) { cancelOnce.Do(func() { close(cancelled) }) })
+	return cancelled
+}
 
+// openMedia sends 100 Trying and opens the call's RTP endpoint; without one
+// it refuses the call with 503 and reports false.
+func (c *Call) openMedia() bool {
+	s := c.srv
 	s.send(c.tx, sip.NewResponseFromRequest(c.invite, sip.StatusTrying, "Trying", nil))
 
 	ep, err := s.opt.Ports.Open(media.EndpointConfig{Logger: c.log, MediaTimeout: s.opt.MediaTimeout,
@@ -345,19 +384,23 @@ func (c *Call) run(hasOffer bool, off offer) {
 		}
 		s.send(c.tx, c.response(sip.StatusServiceUnavailable, "Service Unavailable", nil))
 		c.finish(SideHotline, CauseMediaError)
-		return
+		return false
 	}
 	c.ep = ep
-	acked := false
-	defer func() { c.closeMedia(acked) }()
 	local := ep.LocalAddr()
 	if local.Addr().IsUnspecified() {
 		local = netip.AddrPortFrom(s.addr.Addr(), local.Port())
 	}
 	c.sdp = newSDPSession(local)
 	c.sdp.sdes = c.sdes
-	s.register(c)
-	defer s.unregister(c)
+	return true
+}
+
+// answer rings (ring_time), answers with 200 OK and SDP, and reports false
+// when the call ended before the 200 went out (CANCEL, shutdown, a failed
+// answer).
+func (c *Call) answer(hasOffer bool, off offer, cancelled <-chan struct{}) bool {
+	s := c.srv
 	c.log.Info("call arrived", "from", c.From(), "to", c.To(), "transport", c.invite.Transport(), "late_offer", !hasOffer, "asserted", c.caller.asserted)
 
 	if s.cfg.RingTime > 0 {
@@ -379,11 +422,12 @@ func (c *Call) run(hasOffer bool, off offer) {
 				s.obs.Response(sip.StatusRequestTerminated) // sipgo's transaction sent the 487
 			}
 			c.log.Info("call ended before answer", "side", c.side, "cause", c.cause)
-			return
+			return false
 		}
 	}
 
 	var body []byte
+	var err error
 	if hasOffer {
 		c.applyOffer(off)
 		body, err = c.sdp.answer(off)
@@ -395,7 +439,7 @@ func (c *Call) run(hasOffer bool, off offer) {
 		c.log.Error("sip answer failed", "err", err)
 		s.send(c.tx, c.response(sip.StatusInternalServerError, "Server Internal Error", nil))
 		c.finish(SideHotline, CauseMediaError)
-		return
+		return false
 	}
 	ok := c.response(sip.StatusOK, "OK", body)
 	ok.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
@@ -406,31 +450,17 @@ func (c *Call) run(hasOffer bool, off offer) {
 	case <-cancelled:
 		// CANCEL raced the answer: sipgo already sent 487.
 		c.finish(SideCaller, CauseCancel)
-		return
+		return false
 	default:
 	}
 	if err := c.tx.Respond(ok); err != nil {
 		c.log.Info("call ended before answer", "err", err)
 		c.finish(SideCaller, CauseCancel)
-		return
+		return false
 	}
 	s.obs.Response(sip.StatusOK)
 	c.answered.Store(time.Now().UnixNano())
-
-	if acked = c.waitAck(hasOffer); acked {
-		c.log.Info("call answered", "codec", c.currentRemote().Codec.String())
-		c.serve()
-	} else {
-		// Ended between 200 and ACK (ACK timeout, bad late answer, shutdown):
-		// free the port and the source's unconfirmed slot now, then, as
-		// RFC 3261 §13.3.1.4 says, hang up with BYE (up to byeTimeout).
-		c.closeMedia(false)
-		if bye := c.sendBye(); bye != nil {
-			<-bye
-		}
-	}
-	c.log.Info("call ended", "side", c.side, "cause", c.cause,
-		"duration", time.Since(c.arrived).Round(time.Millisecond).String())
+	return true
 }
 
 // closeMedia closes the endpoint and leaves the unconfirmed count. The port

@@ -536,14 +536,29 @@ func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 // runs its whole life in this goroutine: sipgo gives every request its own
 // goroutine and keeps the INVITE transaction alive while we hold it.
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	// The checks run in a function of their own: this goroutine carries the
+	// call until it ends, and their locals must not stay on its stack.
+	c, hasOffer, off := s.admitInvite(req, tx)
+	if c == nil {
+		return
+	}
+	defer c.confirmed()
+	defer s.release()
+	c.run(hasOffer, *off)
+}
+
+// admitInvite checks a new INVITE and, when it may become a call, returns
+// the call (holding a MaxCalls slot and the source's unconfirmed slot) and
+// its offer; otherwise it answers the INVITE and returns nil.
+func (s *Server) admitInvite(req *sip.Request, tx sip.ServerTransaction) (*Call, bool, *offer) {
 	if req.From() == nil || req.To() == nil || req.CallID() == nil {
 		s.obs.Dropped(DropMalformed)
 		s.respond(tx, req, sip.StatusBadRequest, "Bad Request: missing From, To or Call-ID", nil)
-		return
+		return nil, false, nil
 	}
 	if to := req.To(); to.Params.Has("tag") {
 		s.onReInvite(req, tx)
-		return
+		return nil, false, nil
 	}
 	src, _ := netip.ParseAddrPort(req.Source())
 	src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
@@ -552,29 +567,29 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if s.draining.Load() {
 		s.obs.Dropped(DropDraining)
 		s.respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable", nil, s.retryAfter())
-		return
+		return nil, false, nil
 	}
 	te := s.trunks.entry(src.Addr())
 	if te == nil {
 		s.obs.Dropped(DropACL)
 		log.Warn("sip invite refused: source not allowed by any trunk")
 		s.respond(tx, req, sip.StatusForbidden, "Forbidden", nil)
-		return
+		return nil, false, nil
 	}
 	if !s.limiter.allow(src.Addr(), time.Now()) {
 		s.obs.Dropped(DropRateLimit)
 		log.Warn("sip invite refused: rate limit")
 		s.respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable", nil, s.retryAfter())
-		return
+		return nil, false, nil
 	}
 	trunk := te.cfg
 	if trunk.Auth != nil && !s.authenticate(req, tx, te, src, log) {
-		return
+		return nil, false, nil
 	}
 	if !acceptsSDP(req) {
 		// RFC 3261 §8.2.3 / RFC 4475 sdp01: our answer is SDP, which the caller refuses.
 		s.respond(tx, req, sip.StatusNotAcceptable, "Not Acceptable", nil, sip.NewHeader("Accept", "application/sdp"))
-		return
+		return nil, false, nil
 	}
 	var off offer
 	var sdes *sdesState
@@ -582,14 +597,14 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !hasOffer && trunk.SRTP == SRTPRequired {
 		log.Info("sip invite refused: srtp required and no offer")
 		s.respond(tx, req, sip.StatusNotAcceptableHere, "Not Acceptable Here: SRTP required: offer SDP with a=crypto in the INVITE", nil)
-		return
+		return nil, false, nil
 	}
 	if hasOffer {
 		body, ok := inviteSDP(req)
 		if !ok {
 			s.respond(tx, req, sip.StatusUnsupportedMediaType, "Unsupported Media Type", nil,
 				sip.NewHeader("Accept", "application/sdp"))
-			return
+			return nil, false, nil
 		}
 		var err error
 		off, err = parseOffer(body, nil)
@@ -598,7 +613,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			errors.As(err, &se)
 			log.Info("sip invite refused: sdp", "code", se.Code, "reason", se.Reason)
 			s.respond(tx, req, se.Code, se.Reason, nil)
-			return
+			return nil, false, nil
 		}
 		secure := strings.EqualFold(req.Transport(), "tls") || trunk.SRTPWithoutTLS
 		if sdes, err = chooseSRTP(trunk.SRTP, secure, off); err != nil {
@@ -606,7 +621,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			errors.As(err, &se)
 			log.Info("sip invite refused: srtp", "code", se.Code, "reason", se.Reason, "srtp", trunk.SRTP, "transport", req.Transport())
 			s.respond(tx, req, se.Code, se.Reason, nil)
-			return
+			return nil, false, nil
 		}
 	}
 	key := sourceKey(src.Addr())
@@ -618,23 +633,21 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 				"refused_not_logged", notLogged)
 		}
 		s.respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable", nil, s.retryAfter())
-		return
+		return nil, false, nil
 	}
 	var confirmOnce sync.Once
 	confirmed := func() { confirmOnce.Do(func() { s.unconf.release(key) }) }
-	defer confirmed()
 	if !s.admit() {
+		confirmed()
 		s.obs.Dropped(DropMaxCalls)
 		log.Warn("sip invite refused: max calls reached", "max_calls", s.cfg.MaxCalls)
 		s.respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable", nil, s.retryAfter())
-		return
+		return nil, false, nil
 	}
-	defer s.release()
-
 	c := newCall(s, req, tx, trunk, src, log)
 	c.confirmed = confirmed
 	c.sdes = sdes
-	c.run(hasOffer, off)
+	return c, hasOffer, &off
 }
 
 // authenticate checks the digest credentials of an INVITE from a trunk

@@ -130,8 +130,29 @@ func New(a *Assets, opt Options) *Switchboard {
 func (s *Switchboard) Reload(a *Assets) { s.assets.Store(a) }
 
 // HandleCall runs one answered call until it ends. It is called by the sip
-// server in the call's own goroutine.
+// server in the call's own goroutine, which waits here for the whole call:
+// what is set up before and settled after runs in functions of their own,
+// so that their locals do not stay on that goroutine's stack.
 func (s *Switchboard) HandleCall(ctx context.Context, c *sip.Call) {
+	cs := s.begin(c)
+	outcome := s.run(ctx, c, cs.assets, cs.ch, cs.rec, cs.tp, &cs.afterHours, cs.log)
+	cs.ch.close()
+	<-ctx.Done() // the sip server cancels ctx once the call has ended, whoever ended it
+	s.end(c, cs, outcome)
+}
+
+// callState is what HandleCall keeps for one call.
+type callState struct {
+	assets     *Assets
+	log        *slog.Logger
+	rec        *record
+	ch         *channel
+	tp         *tape // nil: recordings are off
+	afterHours bool  // the flow found the line closed
+}
+
+// begin opens the call's record, its IVR channel and its recording.
+func (s *Switchboard) begin(c *sip.Call) *callState {
 	a := s.assets.Load()
 	log := s.opt.Logger.With("call_id", c.ID())
 	flow := c.Trunk().Flow
@@ -146,31 +167,32 @@ func (s *Switchboard) HandleCall(ctx context.Context, c *sip.Call) {
 	s.opt.Metrics.CallStarted()
 	log.Info("call answered", "from", c.From(), "to", c.To(), "trunk", c.Trunk().Name, "flow", flow)
 
-	ch := newChannel(c, a, s.opt.MediaObserver, func(d media.Digit) {
+	cs := &callState{assets: a, log: log, rec: rec}
+	cs.ch = newChannel(c, a, s.opt.MediaObserver, func(d media.Digit) {
 		s.opt.Metrics.Digit(string(d.Source))
 		rec.event("digit", string(d.Key)+" "+string(d.Source))
 	})
-	var tp *tape
 	if s.opt.Recordings != nil {
-		tp = newTape(s.opt.Recordings, s.opt.RecordPolicy, c.Media(), c.ID(), log, rec.event)
-		tp.answered()
+		cs.tp = newTape(s.opt.Recordings, s.opt.RecordPolicy, c.Media(), c.ID(), log, rec.event)
+		cs.tp.answered()
 	}
-	var afterHours bool
-	outcome := s.run(ctx, c, a, ch, rec, tp, &afterHours, log)
-	ch.close()
+	return cs
+}
 
-	<-ctx.Done() // the sip server cancels ctx once the call has ended, whoever ended it
-	tp.close()
+// end closes the call's recording and record once the call is over, and
+// tells the tickets and the metrics how it went.
+func (s *Switchboard) end(c *sip.Call, cs *callState, outcome string) {
+	cs.tp.close()
 	side, cause := c.End()
 	if cause == "shutdown" && (outcome == OutcomeQueued || outcome == OutcomeAbandoned) {
 		outcome = OutcomeShutdown
 	}
-	rec.finish(outcome, side, cause)
+	cs.rec.finish(outcome, side, cause)
 	if s.opt.Tickets != nil {
-		s.opt.Tickets.CallEnded(rec.snapshot(), missed(outcome, afterHours))
+		s.opt.Tickets.CallEnded(cs.rec.snapshot(), missed(outcome, cs.afterHours))
 	}
 	s.opt.Metrics.CallEnded(outcome)
-	log.Info("call ended", "outcome", outcome, "side", side, "cause", cause)
+	cs.log.Info("call ended", "outcome", outcome, "side", side, "cause", cause)
 }
 
 // run takes the call through the IVR and whatever follows it, and returns the
