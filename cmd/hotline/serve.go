@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"syscall"
@@ -64,6 +65,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		spareProcs(log)
 		mediaPriority(log)
 	}
+	collectorTarget(log)
 	var hooks nodeHooks
 	if o.config == "" { // the built-in demo: agents to sign in with, before /readyz says ready
 		hooks.accounts = func(ctx context.Context, st store.UserStore) error {
@@ -110,6 +112,29 @@ func spareProcs(log *slog.Logger) {
 	n := runtime.GOMAXPROCS(0) + extraProcs
 	runtime.GOMAXPROCS(n)
 	log.Info("go processors", "gomaxprocs", n, "cpus", runtime.NumCPU())
+}
+
+// gcPercent is the Go collector's target (GOGC) serve runs with unless the
+// GOGC environment variable chose one: the heap may grow this many percent
+// past what the last collection kept (Go's default is 100).
+//
+// A hotline's heap is mostly long-lived per-call state (the SIP dialog, the
+// endpoint, the call record) and it makes almost no garbage while calls are
+// up, so collecting sooner costs next to nothing and keeps the heap near its
+// live size. `make bench-load`, 1,000 calls (2-core AMD EPYC, 2026-12-07):
+// GOGC=100 61.3 KiB per call, 50 50.2 KiB; the CPU 41.0 against 39.0 % of a
+// core at steady state (no collection ran in a CPU profile of it) and 44.8
+// against 43.8 % over the run, the send-interval p99 0.24 ms in both.
+const gcPercent = 50
+
+// collectorTarget sets the collector's target to gcPercent unless the GOGC
+// environment variable chose one.
+func collectorTarget(log *slog.Logger) {
+	if os.Getenv("GOGC") != "" {
+		return
+	}
+	debug.SetGCPercent(gcPercent)
+	log.Info("go collector", "gogc", gcPercent)
 }
 
 // processNice is the scheduling priority (nice) mediaPriority gives the
