@@ -91,6 +91,7 @@ type Remote struct {
 const (
 	maxDatagram     = 1500
 	rtpHeaderLen    = 12  // the RTP header we send: no CSRC, no extension
+	srtpTagRoom     = 16  // the longest SRTP authentication tag (AEAD_AES_256_GCM)
 	maxFramePayload = 640 // 80 ms of G.711
 	digitQueue      = 32
 	// inbandHoldOff ignores in-band detections this long after an RFC 4733
@@ -132,8 +133,10 @@ type Endpoint struct {
 	marker      bool // next audio packet starts a talk spurt
 	digitActive bool // SendDigit owns the stream: audio is muted
 	// sendBuf holds one packet we send: a plain 12-byte RTP header (no
-	// CSRC, no extension) and at most a maxFramePayload payload.
-	sendBuf [rtpHeaderLen + maxFramePayload]byte
+	// CSRC, no extension), a 20 ms G.711 payload and room for an SRTP
+	// authentication tag. A longer frame (rare: we send 20 ms) gets a
+	// buffer of its own.
+	sendBuf [rtpHeaderLen + FrameSamples + srtpTagRoom]byte
 
 	srtpTx atomic.Pointer[srtpTx] // set by SetSRTP: send protects; nil = plain RTP
 	srtpRx atomic.Pointer[srtpRx] // set by SetSRTP: receive unprotects
@@ -385,15 +388,19 @@ func (e *Endpoint) WriteFrame(pcm []int16) error {
 		Timestamp:      e.ts,
 		SSRC:           e.ssrc,
 	}
-	n, err := h.MarshalTo(e.sendBuf[:])
+	buf := e.sendBuf[:]
+	if len(pcm) > FrameSamples {
+		buf = make([]byte, rtpHeaderLen+len(pcm)+srtpTagRoom)
+	}
+	n, err := h.MarshalTo(buf)
 	if err != nil {
 		return fmt.Errorf("media: marshal RTP header: %w", err)
 	}
-	payload := EncodeFrame(codec, pcm, e.sendBuf[n:n])
+	payload := EncodeFrame(codec, pcm, buf[n:n])
 	e.marker = false
 	e.seq++
 	e.ts += uint32(len(pcm))
-	return e.send(e.sendBuf[:n+len(payload)], addr)
+	return e.send(buf[:n+len(payload)], addr)
 }
 
 // send writes one datagram; the caller holds wmu.

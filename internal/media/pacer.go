@@ -92,6 +92,7 @@ type Pacer struct {
 	closed   bool
 
 	// The pacer goroutine's snapshots and buffers.
+	frame    [FrameSamples]int16 // a prompt's last, padded frame
 	batch    []*stream
 	relays   []*Relay
 	polled   []*Endpoint
@@ -118,10 +119,9 @@ type stream struct {
 	loop    *Prompt   // then repeated until stopped; nil: the stream ends
 	obs     Observer
 	slot    int
-	off     int       // next sample of p to send
-	next    int64     // slot tick the next frame is due at
-	last    time.Time // when the previous frame went out
-	frame   [FrameSamples]int16
+	off     int        // next sample of p to send
+	next    int64      // slot tick the next frame is due at
+	last    time.Time  // when the previous frame went out
 	stopped bool       // no more writes; result holds the outcome
 	result  chan error // buffered; receives the outcome once
 }
@@ -361,7 +361,7 @@ func (p *Pacer) step(sub int64) {
 
 	finished := 0
 	for _, s := range p.batch {
-		if s.send(sub) {
+		if s.send(sub, &p.frame) {
 			finished++
 		}
 	}
@@ -433,8 +433,10 @@ func (p *Pacer) stop() {
 }
 
 // send writes the stream's frames due by slot tick sub; it reports whether
-// the stream is over (finished, failed or stopped by its Play).
-func (s *stream) send(sub int64) bool {
+// the stream is over (finished, failed or stopped by its Play). A whole frame
+// is written straight from the prompt's samples, which every call shares; a
+// prompt's last, partial frame is padded with silence in the pacer's pad.
+func (s *stream) send(sub int64, pad *[FrameSamples]int16) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
@@ -450,15 +452,18 @@ func (s *stream) send(sub int64) bool {
 		if s.off >= len(s.p.Samples) && !s.advance() {
 			break
 		}
-		n := copy(s.frame[:], s.p.Samples[s.off:])
-		clear(s.frame[n:])
+		frame := s.p.Samples[s.off:min(s.off+FrameSamples, len(s.p.Samples))]
+		if len(frame) < FrameSamples {
+			clear(pad[copy(pad[:], frame):])
+			frame = pad[:]
+		}
 		s.off += FrameSamples
 		now := time.Now()
 		if !s.last.IsZero() {
 			s.obs.SendInterval(now.Sub(s.last))
 		}
 		s.last = now
-		if err := s.w.WriteFrame(s.frame[:]); err != nil {
+		if err := s.w.WriteFrame(frame); err != nil {
 			s.finish(err)
 			return true
 		}

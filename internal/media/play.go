@@ -7,7 +7,8 @@ import (
 )
 
 // FrameWriter takes 20 ms frames of 8 kHz PCM16. Implementations must not
-// keep pcm after WriteFrame returns: callers reuse the buffer.
+// change pcm, nor keep it after WriteFrame returns: callers reuse the buffer,
+// and the pacer passes the samples of prompts that every call shares.
 type FrameWriter interface {
 	WriteFrame(pcm []int16) error
 }

@@ -151,3 +151,24 @@ func BenchmarkReceiveSRTP(b *testing.B) {
 		i++
 	}
 }
+
+// A frame longer than the 20 ms the endpoint's send buffer holds (here 40 ms)
+// still crosses, encrypted, in one packet.
+func TestSRTPLongFrame(t *testing.T) {
+	ka, kb := srtpKey(1), srtpKey(2)
+	ea := openEndpoint(t, EndpointConfig{})
+	eb := openEndpoint(t, EndpointConfig{})
+	require.NoError(t, ea.SetSRTP(SRTPAES128SHA1_80, ka, kb))
+	require.NoError(t, eb.SetSRTP(SRTPAES128SHA1_80, kb, ka))
+	ea.SetRemote(Remote{Addr: eb.LocalAddr(), Codec: PCMU})
+	eb.SetRemote(Remote{Addr: ea.LocalAddr(), Codec: PCMU})
+	sb := make(chanSink, 16)
+	eb.SetSink(sb)
+	tone := Tone([]float64{440}, 2*FrameDuration, 0.3).Samples
+	for range 3 {
+		require.NoError(t, ea.WriteFrame(tone))
+	}
+	for i, f := range sb.frames(t, 2) { // the receiver hands on 20 ms frames
+		require.Greater(t, Power(f, 440), 0.01, "frame %d", i)
+	}
+}
