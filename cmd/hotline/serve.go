@@ -122,10 +122,11 @@ func spareProcs(log *slog.Logger) {
 // endpoint, the call record) and it makes almost no garbage while calls are
 // up, so collecting sooner costs next to nothing and keeps the heap near its
 // live size. `make bench-load`, 1,000 calls (2-core AMD EPYC, 2026-12-07):
-// GOGC=100 61.3 KiB per call, 50 50.2 KiB; the CPU 41.0 against 39.0 % of a
-// core at steady state (no collection ran in a CPU profile of it) and 44.8
-// against 43.8 % over the run, the send-interval p99 0.24 ms in both.
-const gcPercent = 50
+// GOGC 100 → 50 took 61.3 → 50.2 KiB per call, and 50 → 25 took 45.3 → 42.1
+// KiB on a later build; the CPU stayed within the runs' noise (36–41 % of a
+// core at steady state, where a CPU profile saw no collection at all) and so
+// did the send-interval p99 (0.22–0.27 ms).
+const gcPercent = 25
 
 // collectorTarget sets the collector's target to gcPercent unless the GOGC
 // environment variable chose one.

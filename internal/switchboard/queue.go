@@ -35,22 +35,12 @@ const (
 
 // queue waits in the ACD with hold music until an agent answers, then bridges
 // the caller to the agent's browser and carries out the agent's commands,
-// until the call ends. It returns the call's outcome.
-func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *record, tp *tape, out ivr.Outcome, log *slog.Logger) string {
+// until the call ends. It returns the call's outcome. qc is the call's place
+// in the queue (joinQueue).
+func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *record, tp *tape, out ivr.Outcome, qc *queuedCall, log *slog.Logger) string {
 	desk := s.opt.Desk
 	ep := c.Media()
 	lang := rec.language()
-	tickets, caller := s.screenPop(ctx, c.ID(), c.From(), out.Vars["serial"], log)
-	if caller.Name == "" {
-		caller.Name = c.CallerName() // no ticket knows them: the name they called with
-	}
-	qc := desk.join(softphone.Ring{
-		From: c.From(), Queue: out.Queue, Language: lang, Vars: out.Vars, IVRPath: out.Path, IVRSteps: ivrSteps(out.Steps),
-		Tickets: tickets, Caller: caller,
-	}, acd.Input{
-		Kind: acd.CallQueued, Call: c.ID(), Queue: out.Queue, Priority: out.Priority,
-		Skills: out.Skills, Language: lang, At: s.opt.Now(),
-	}, rec, tp)
 
 	p := newPlayer(ep, s.opt.MediaObserver)
 	defer p.stop()
@@ -365,6 +355,25 @@ func (s *Switchboard) queue(ctx context.Context, c *sip.Call, a *Assets, rec *re
 			}
 		}
 	}
+}
+
+// joinQueue looks up the screen pop and puts the call in its queue's line.
+// Its caller calls queue next, not the other way round: the look-up then
+// runs without queue's large frame under it, and the call's goroutine keeps
+// an 8 KiB stack.
+func (s *Switchboard) joinQueue(ctx context.Context, c *sip.Call, rec *record, tp *tape, out ivr.Outcome, log *slog.Logger) *queuedCall {
+	lang := rec.language()
+	tickets, caller := s.screenPop(ctx, c.ID(), c.From(), out.Vars["serial"], log)
+	if caller.Name == "" {
+		caller.Name = c.CallerName() // no ticket knows them: the name they called with
+	}
+	return s.opt.Desk.join(softphone.Ring{
+		From: c.From(), Queue: out.Queue, Language: lang, Vars: out.Vars, IVRPath: out.Path, IVRSteps: ivrSteps(out.Steps),
+		Tickets: tickets, Caller: caller,
+	}, acd.Input{
+		Kind: acd.CallQueued, Call: c.ID(), Queue: out.Queue, Priority: out.Priority,
+		Skills: out.Skills, Language: lang, At: s.opt.Now(),
+	}, rec, tp)
 }
 
 // announcement is the position and estimated-wait message for a waiting

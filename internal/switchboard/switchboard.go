@@ -236,7 +236,8 @@ func (s *Switchboard) run(ctx context.Context, c *sip.Call, a *Assets, ch *chann
 		tp.queued(out.Queue)
 		log.Info("caller queued", "queue", out.Queue, "priority", out.Priority)
 		if s.opt.Desk != nil {
-			return s.queue(ctx, c, a, rec, tp, out, log)
+			qc := s.joinQueue(ctx, c, rec, tp, out, log)
+			return s.queue(ctx, c, a, rec, tp, out, qc, log)
 		}
 		s.hold(ctx, c, a)
 		return OutcomeQueued
