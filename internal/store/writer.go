@@ -47,7 +47,7 @@ type Writer struct {
 	closeOnce sync.Once
 
 	mu          sync.Mutex
-	calls       map[string]pendingCall
+	calls       map[string]*pendingCall
 	inflight    int // snapshots taken from calls and being written
 	recs        map[string]pendingRecording
 	recInflight int    // snapshots taken from recs and being written
@@ -170,7 +170,7 @@ func NewWriter(s Store, cfg WriterConfig) *Writer {
 		cancel: cancel,
 		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
-		calls:  map[string]pendingCall{},
+		calls:  map[string]*pendingCall{},
 		recs:   map[string]pendingRecording{},
 	}
 	if cfg.JournalDir != "" {
@@ -210,7 +210,9 @@ func (w *Writer) SaveCall(c Call) {
 		return
 	}
 	w.gen++
-	w.calls[c.ID] = pendingCall{call: c, gen: w.gen}
+	// A pointer: the snapshot is copied once, to the heap, and SaveCall's
+	// frame stays small on the calling call's goroutine (an IVR step).
+	w.calls[c.ID] = &pendingCall{call: c, gen: w.gen}
 	if w.oldFiles > 0 {
 		w.liveCalls[c.ID] = struct{}{}
 	}
@@ -538,11 +540,11 @@ func (w *Writer) flushCalls(ctx context.Context) error {
 		w.mu.Unlock()
 		return nil
 	}
-	batch := make([]pendingCall, 0, len(w.calls))
+	batch := make([]*pendingCall, 0, len(w.calls))
 	for _, pc := range w.calls {
 		batch = append(batch, pc)
 	}
-	w.calls = map[string]pendingCall{}
+	w.calls = map[string]*pendingCall{}
 	w.inflight = len(batch)
 	w.mu.Unlock()
 	for i, pc := range batch {
@@ -559,7 +561,7 @@ func (w *Writer) flushCalls(ctx context.Context) error {
 
 // requeueCalls puts back snapshots that were not written, unless a newer
 // snapshot of the same call arrived meanwhile.
-func (w *Writer) requeueCalls(rest []pendingCall) {
+func (w *Writer) requeueCalls(rest []*pendingCall) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.inflight = 0
@@ -877,7 +879,7 @@ func (w *Writer) abandon() {
 	w.mu.Lock()
 	w.closed = true
 	calls, recs, events, audit := w.calls, w.recs, w.events, w.audit
-	w.calls, w.recs, w.events, w.audit = map[string]pendingCall{}, map[string]pendingRecording{}, nil, nil
+	w.calls, w.recs, w.events, w.audit = map[string]*pendingCall{}, map[string]pendingRecording{}, nil, nil
 	journaled, lost := 0, 0
 	keep := func(rec journalRecord) {
 		if w.journal != nil {
