@@ -50,12 +50,14 @@ bench:
 ## at once, 100 new/s, each streams PCMU, dials 1 1 # into the support queue and holds 27 s (all up
 ## together for over 20 s at 1,000); first against `hotline serve`, then against SIPp's -rtp_echo UAS;
 ## prints one side-by-side table (CPU, memory, pacing, failures, the ratios) and where the memory per call
-## is. PROFILE=DIR saves the hotline's heap, goroutine and CPU profiles at full load there
+## is. PROFILE=DIR saves the hotline's heap, goroutine and CPU profiles at full load there; STORE=postgres
+## keeps the hotline's records on a private PostgreSQL server (the postgresql package) instead of SQLite
 CALLS       ?= 1000
 CONCURRENCY ?= $(CALLS)
 PROFILE     ?=
+STORE       ?= sqlite
 bench-load:
-	$(GO) run ./internal/loadrun -go $(GO) -calls $(CALLS) -concurrency $(CONCURRENCY) -rate 100 -hold 27s -timeout 6m $(if $(PROFILE),-profile $(abspath $(PROFILE)))
+	$(GO) run ./internal/loadrun -go $(GO) -calls $(CALLS) -concurrency $(CONCURRENCY) -rate 100 -hold 27s -timeout 6m $(if $(PROFILE),-profile $(abspath $(PROFILE))) $(if $(filter postgres,$(STORE)),-postgres)
 
 ## bench-agents: SIPp callers ⇄ hotline ⇄ pure-Go WebRTC agents (needs root and sip-tester): 300 calls
 ## bridged at once, audio both ways; prints calls completed, send-interval p99 on both legs (the agent leg

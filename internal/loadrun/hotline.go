@@ -20,12 +20,16 @@ const hotlineStopTimeout = 40 * time.Second
 // the given RTP port range and a data folder under dir, and returns once
 // /readyz answers 200. Its softphone takes any free loopback port, so a
 // soak and a benchmark can run side by side. Its log goes to logDir/hotline.log. With pprofAddr
-// it serves its runtime profiles there.
-func startHotline(ctx context.Context, bin, dir, logDir, rtpPorts, pprofAddr string, log *slog.Logger) (*loadkit.Server, error) {
-	log.Info("starting the hotline", "rtp_ports", rtpPorts)
+// it serves its runtime profiles there. With database (a PostgreSQL URL) it
+// keeps its records there instead of the embedded SQLite.
+func startHotline(ctx context.Context, bin, dir, logDir, rtpPorts, pprofAddr, database string, log *slog.Logger) (*loadkit.Server, error) {
+	log.Info("starting the hotline", "rtp_ports", rtpPorts, "postgres", database != "")
 	args := []string{"--rtp-ports", rtpPorts, "--data", filepath.Join(dir, "data"), "--softphone", "127.0.0.1:0"}
 	if pprofAddr != "" {
 		args = append(args, "--pprof", pprofAddr)
+	}
+	if database != "" {
+		args = append(args, "--database", database)
 	}
 	return loadkit.StartServer(ctx, loadkit.ServerConfig{
 		Bin:         bin,

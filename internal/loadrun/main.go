@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/hotline/hotline/internal/loadkit"
+	"github.com/hotline/hotline/internal/store/pgtest"
 	"github.com/hotline/hotline/internal/sipptest"
 )
 
@@ -56,6 +57,9 @@ type options struct {
 	// Profile, when set, is the folder the hotline's heap, goroutine and
 	// CPU profiles at full load are saved in.
 	Profile string
+	// Postgres runs the hotline on a private PostgreSQL server (started
+	// and stopped by the benchmark) instead of the embedded SQLite.
+	Postgres bool
 	// Soak, when above 0, runs the soak instead of the benchmark: the
 	// callers cycle for this long, at most Concurrency at once, and the
 	// hotline is read every SoakEvery.
@@ -80,6 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fl.StringVar(&o.Go, "go", "go", "the go command that builds the hotline")
 	fl.StringVar(&o.Hotline, "hotline", "", "use this hotline `BINARY` instead of building ./cmd/hotline")
 	fl.StringVar(&o.Profile, "profile", "", "save the hotline's heap, goroutine and CPU profiles at full load in `DIR`")
+	fl.BoolVar(&o.Postgres, "postgres", false, "keep the hotline's records on a private PostgreSQL server on loopback (initdb and pg_ctl of the postgresql package), not the embedded SQLite")
 	fl.StringVar(&o.Logs, "logs", "", "keep the hotline's log and SIPp's error logs in `DIR` (default: discarded)")
 	fl.DurationVar(&o.Soak, "soak", 0, "run the soak instead: callers cycle for `DURATION` (-calls is ignored), no baseline")
 	fl.DurationVar(&o.SoakEvery, "soak-every", time.Minute, "with -soak: read goroutines, descriptors and memory every `PERIOD`")
@@ -233,7 +238,16 @@ func runHotline(ctx context.Context, o options, rep *report, bin, dir, logDir, s
 			return err
 		}
 	}
-	h, err := startHotline(ctx, bin, dir, logDir, o.RTPPorts, pprofAddr, log)
+	database := ""
+	if o.Postgres {
+		pg, err := pgtest.New()
+		if err != nil {
+			return fmt.Errorf("postgres: %w", err)
+		}
+		defer pg.Stop()
+		database = pg.URL("postgres")
+	}
+	h, err := startHotline(ctx, bin, dir, logDir, o.RTPPorts, pprofAddr, database, log)
 	if err != nil {
 		return err
 	}

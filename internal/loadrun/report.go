@@ -44,6 +44,11 @@ func (r *report) write(w io.Writer) {
 	fmt.Fprintf(w, "- load: SIPp `load_caller.xml`, %d calls, at most %d at once, %g new calls/s, %v on hold "+
 		"(PCMU streamed for the whole call, RFC 4733 digits 1 1 #, then the support queue's hold music)\n",
 		o.Calls, o.Concurrency, o.Rate, o.Hold)
+	store := "the embedded SQLite"
+	if o.Postgres {
+		store = "PostgreSQL, a private server on loopback (its own CPU and memory are not in the hotline's figures)"
+	}
+	fmt.Fprintf(w, "- the hotline's store: %s\n", store)
 	fmt.Fprintf(w, "- steady state: the seconds with at least %.0f %% of %d calls up; CPU in %% of one core\n\n",
 		steadyShare*100, r.Target)
 

@@ -89,7 +89,7 @@ func runSoak(ctx context.Context, o options, log *slog.Logger) (*soakReport, err
 	if err != nil {
 		return nil, err
 	}
-	h, err := startHotline(ctx, ws.Bin, ws.Dir, ws.LogDir, o.RTPPorts, pprofAddr, log)
+	h, err := startHotline(ctx, ws.Bin, ws.Dir, ws.LogDir, o.RTPPorts, pprofAddr, "", log)
 	if err != nil {
 		return nil, err
 	}
