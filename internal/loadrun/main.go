@@ -32,8 +32,8 @@ import (
 	"time"
 
 	"github.com/hotline/hotline/internal/loadkit"
-	"github.com/hotline/hotline/internal/store/pgtest"
 	"github.com/hotline/hotline/internal/sipptest"
+	"github.com/hotline/hotline/internal/store/pgtest"
 )
 
 func main() {
